@@ -1,0 +1,218 @@
+"""mkdocs hook: everything the site builds from the term registry.
+
+- ``<!-- glossary:card -->``    the term's synonyms, source chapter and implementations
+- ``<!-- glossary:related -->`` related and prerequisite terms, as links
+- ``<!-- glossary:index -->``   the A–Z index of every term and synonym
+- hover tooltips (abbreviations) for every term and synonym, on every page
+- ``<!--pytest.mark.skip(reason="…")-->`` before a code block becomes a visible note
+- figures: each ``docs/_figures/<name>.py`` defines ``make_figure()`` returning a
+  matplotlib figure, drawn with the library's own code at build time and served
+  as ``figures/<name>.svg``
+- offline check: a built page that would load a script, stylesheet or font from
+  another host fails the build
+
+Any ``<!-- glossary:… -->`` marker it does not know fails the build.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import re
+import sys
+from pathlib import Path
+
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import File
+
+sys.path.insert(0, str(Path(__file__).parent))
+from registry import Term, load_terms  # noqa: E402
+
+DOCS = Path(__file__).resolve().parent.parent
+REGISTRY = DOCS / "terms.yml"
+FIGURES = DOCS / "_figures"
+
+MARKER = re.compile(r"<!--\s*glossary:([\w-]+)\s*-->")
+SKIP_MARK = re.compile(r"^<!--\s*pytest\.mark\.skip\(reason=(['\"])(.+?)\1\)\s*-->\s*$", re.M)
+BARE_SKIP = re.compile(r"^<!--\s*pytest(-codeblocks:skip|\.mark\.skip(if)?)\b(?!\(reason=).*-->", re.M)
+# Elements that make the browser fetch their URL at page load. (<link
+# rel="canonical"> and plain <a href> fetch nothing and are fine.)
+EXTERNAL_ASSET = re.compile(
+    r"<(?:script|img|iframe|source|video|audio)\b[^>]*\bsrc=[\"'](?:https?:)?//[^\"']+[\"'][^>]*>"
+    r"|<link\b(?=[^>]*\brel=[\"'](?:stylesheet|preload|modulepreload|prefetch|preconnect|dns-prefetch|icon|manifest)[\"'])"
+    r"[^>]*\bhref=[\"'](?:https?:)?//[^\"']+[\"'][^>]*>"
+    r"|url\(\s*[\"']?(?:https?:)?//[^)]+\)",
+    re.I,
+)
+EXTERNAL_SCRIPT_TAG = re.compile(r"<script\b[^>]*\bsrc=[\"'](https?:)?//[^\"']*[\"'][^>]*>\s*</script>", re.I)
+MATHJAX_CONFIG = re.compile(r"<script type=\"text/x-mathjax-config\">.*?</script>", re.S)
+
+_terms: list[Term] = []
+
+
+def on_config(config):
+    global _terms
+    _terms = load_terms(REGISTRY)
+    return config
+
+
+# ---------------------------------------------------------------- figures
+def on_files(files, config):
+    for script in sorted(FIGURES.glob("*.py")):
+        svg = _draw(script)
+        files.append(File.generated(config, f"figures/{script.stem}.svg", content=svg))
+    return files
+
+
+def _draw(script: Path) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    spec = importlib.util.spec_from_file_location(f"_figure_{script.stem}", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    if not hasattr(module, "make_figure"):
+        raise PluginError(f"{script}: a figure script must define make_figure()")
+    # Text as paths: the SVG needs no font from anywhere. A fixed hash salt
+    # keeps the output byte-identical from build to build.
+    with matplotlib.rc_context({"svg.fonttype": "path", "svg.hashsalt": script.stem}):
+        figure = module.make_figure()
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+# ---------------------------------------------------------------- markdown
+def on_page_markdown(markdown, page, config, files):
+    src = page.file.src_uri
+    term = next((t for t in _terms if t.page == src and not t.anchor), None)
+
+    def expand(match: re.Match) -> str:
+        kind = match.group(1)
+        if kind == "index":
+            return _index_markdown(src)
+        if kind in ("card", "related"):
+            owner = term or _term_for_marker(markdown, match.start(), src)
+            return _card_markdown(owner, src) if kind == "card" else _related_markdown(owner, src)
+        raise PluginError(f"{src}: unknown marker <!-- glossary:{kind} -->")
+
+    markdown = MARKER.sub(expand, markdown)
+    markdown = _visible_skip_reasons(markdown, src)
+    return markdown + "\n\n" + _abbreviations()
+
+
+def _term_for_marker(markdown: str, position: int, src: str) -> Term:
+    """On a family page, a marker belongs to the term whose anchor precedes it."""
+    anchors = [t for t in _terms if t.page == src and t.anchor]
+    owner = None
+    for t in anchors:
+        found = re.search(r"\{\s*#" + re.escape(t.anchor) + r"\b", markdown[:position])
+        if found:
+            owner = t
+    if owner is None:
+        raise PluginError(f"{src}: a glossary marker on a page that has no registry entry")
+    return owner
+
+
+def _link(target: Term, from_src: str) -> str:
+    return f"[{target.name}]({_relative(target.url_path, from_src)})"
+
+
+def _relative(path: str, from_src: str) -> str:
+    depth = from_src.count("/")
+    return "../" * depth + path
+
+
+def _by_slug(slug: str) -> Term:
+    return next(t for t in _terms if t.slug == slug)
+
+
+def _card_markdown(term: Term, src: str) -> str:
+    lines = ['!!! abstract "Term card"', ""]
+    lines.append(f"    **Definition.** {term.definition}")
+    lines.append("")
+    synonyms = ", ".join(f"*{s}*" for s in term.synonyms) or "none"
+    lines.append(f"    **Also called:** {synonyms}")
+    lines.append("")
+    lines.append(f"    **Source:** {term.chapter}")
+    if term.implementations:
+        names = ", ".join(
+            f"[`{dotted.split('.', 1)[1]}`]({_relative(_api_page(dotted), src)}#{dotted})"
+            for dotted in term.implementations
+        )
+        lines.append("")
+        lines.append(f"    **Implemented by:** {names}")
+    return "\n".join(lines) + "\n"
+
+
+def _api_page(dotted: str) -> str:
+    module = dotted.split(".")[1]
+    return f"api/{module}.md"
+
+
+def _related_markdown(term: Term, src: str) -> str:
+    lines = []
+    if term.prerequisites:
+        lines.append("**Know first:** " + ", ".join(_link(_by_slug(s), src) for s in term.prerequisites))
+        lines.append("")
+    if term.related:
+        lines.append("**Related:** " + ", ".join(_link(_by_slug(s), src) for s in term.related))
+        lines.append("")
+    later = [t for t in _terms if term.slug in t.prerequisites]
+    if later:
+        lines.append("**Builds on this:** " + ", ".join(_link(t, src) for t in later))
+        lines.append("")
+    return "\n".join(lines) or "*No related terms yet.*\n"
+
+
+def _index_markdown(src: str) -> str:
+    entries = []
+    for t in _terms:
+        entries.append((t.name, f"**{_link(t, src)}** — {t.definition}"))
+        for synonym in t.synonyms:
+            entries.append((synonym, f"*{synonym}*: see {_link(t, src)}"))
+    entries.sort(key=lambda item: item[0].lower())
+    lines, letter = [], ""
+    for label, text in entries:
+        first = label[0].upper()
+        if first != letter:
+            letter = first
+            lines += ["", f"## {letter}", ""]
+        lines.append(f"- {text}")
+    return "\n".join(lines) + "\n"
+
+
+def _abbreviations() -> str:
+    lines = []
+    for t in _terms:
+        tooltip = f"{t.name}: {t.definition}".replace("]", ")")
+        for label in (t.name, *t.synonyms):
+            for variant in {label, label.lower(), label[:1].upper() + label[1:]}:
+                lines.append(f"*[{variant}]: {tooltip}")
+    return "\n".join(sorted(set(lines))) + "\n"
+
+
+def _visible_skip_reasons(markdown: str, src: str) -> str:
+    bare = BARE_SKIP.search(markdown)
+    if bare:
+        raise PluginError(f"{src}: a skipped code block needs a reason: {bare.group(0)}")
+
+    def note(match: re.Match) -> str:
+        return f'!!! note "This example is not run by the test suite"\n    {match.group(2)}\n\n'
+
+    return SKIP_MARK.sub(note, markdown)
+
+
+# ---------------------------------------------------------------- offline
+def on_post_page(output, page, config):
+    # Notebook pages ask for MathJax from a CDN; the site renders their math
+    # with its own vendored KaTeX instead.
+    output = MATHJAX_CONFIG.sub("", output)
+    output = EXTERNAL_SCRIPT_TAG.sub("", output)
+    leftover = EXTERNAL_ASSET.search(output)
+    if leftover:
+        raise PluginError(f"{page.file.src_uri}: loads an asset from another host: {leftover.group(0)[:200]}")
+    return output

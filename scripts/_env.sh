@@ -1,0 +1,20 @@
+# Sourced by scripts/serve.sh and scripts/test.sh: creates (or refreshes) the
+# project's virtual environment in .venv with the pinned versions of
+# requirements/constraints.txt and installs the package with the given extras.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+PYTHON=${PYTHON:-python3}
+extras=$1
+stamp=".venv/.installed-$extras"
+if [ ! -x .venv/bin/python ]; then
+    "$PYTHON" -m venv .venv
+fi
+# Reinstall only when the pins or the project metadata changed.
+want=$(cat requirements/constraints.txt pyproject.toml | sha256sum | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade "pip==26.0.1"
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check \
+        -c requirements/constraints.txt -e ".[$extras]"
+    echo "$want" > "$stamp"
+fi
+export PATH="$PWD/.venv/bin:$PATH"

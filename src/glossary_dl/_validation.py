@@ -1,0 +1,148 @@
+"""Input checks shared by every public function.
+
+numba does no bounds checks and reports bad types as long typing tracebacks,
+so every public function validates here, at the Python boundary, and the
+compiled ``_*_loop`` functions can assume clean, contiguous float arrays.
+Every message names the argument and says what was expected.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def as_float_array(
+    value,
+    name: str,
+    *,
+    ndim: int | tuple[int, ...] | None = None,
+    allow_empty: bool = False,
+    finite: bool = True,
+    dtype=None,
+) -> np.ndarray:
+    """Return ``value`` as a C-contiguous float32/float64 array, or raise.
+
+    Python lists and tuples of numbers become float64 arrays. Integer, bool,
+    complex and object arrays are refused rather than silently converted: the
+    caller decides the precision. ``dtype`` forces a dtype (after the check).
+    """
+    array = _as_array(value, name)
+    if array.dtype not in FLOAT_DTYPES:
+        if isinstance(value, (list, tuple)) and array.dtype.kind in "iub":
+            array = array.astype(np.float64)
+        else:
+            raise TypeError(f"{name} must be a float32 or float64 array, got dtype {array.dtype}")
+    if dtype is not None:
+        array = array.astype(dtype, copy=False)
+    check_ndim(array, name, ndim)
+    if not allow_empty and array.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {array.shape}")
+    if finite:
+        check_finite(array, name)
+    return np.ascontiguousarray(array)
+
+
+def as_label_array(value, name: str, *, ndim: int | tuple[int, ...] | None = None) -> np.ndarray:
+    """Return integer class labels as a contiguous int64 array, or raise.
+
+    Floats holding whole numbers (as Keras' ``y_true`` often does) are accepted;
+    fractional or non-finite values are refused.
+    """
+    array = _as_array(value, name)
+    if array.dtype.kind in "iu":
+        labels = array.astype(np.int64)
+    elif array.dtype.kind == "f":
+        check_finite(array, name)
+        if not np.all(array == np.round(array)):
+            raise ValueError(f"{name} must hold whole-number class labels, got fractional values")
+        labels = array.astype(np.int64)
+    else:
+        raise TypeError(f"{name} must be an integer array of class labels, got dtype {array.dtype}")
+    check_ndim(labels, name, ndim)
+    if labels.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {labels.shape}")
+    return np.ascontiguousarray(labels)
+
+
+def check_ndim(array: np.ndarray, name: str, ndim) -> None:
+    if ndim is None:
+        return
+    allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+    if array.ndim not in allowed:
+        expected = " or ".join(str(n) for n in allowed)
+        raise ValueError(f"{name} must have {expected} dimension(s), got shape {array.shape}")
+
+
+def check_finite(array: np.ndarray, name: str) -> None:
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} must contain only finite values (no NaN or inf)")
+
+
+def check_same_shape(a: np.ndarray, a_name: str, b: np.ndarray, b_name: str) -> None:
+    if a.shape != b.shape:
+        raise ValueError(f"{a_name} and {b_name} must have the same shape, got {a.shape} and {b.shape}")
+
+
+def check_in_unit_interval(array: np.ndarray, name: str) -> None:
+    if np.any(array < 0.0) or np.any(array > 1.0):
+        raise ValueError(
+            f"{name} must hold probabilities in [0, 1]; pass from_logits=True for raw scores"
+        )
+
+
+def check_bool(value, name: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def check_real(
+    value,
+    name: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_inclusive: bool = True,
+    high_inclusive: bool = True,
+) -> float:
+    """Return a hyper-parameter as a Python float inside the given interval, or raise."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    too_low = low is not None and (value < low if low_inclusive else value <= low)
+    too_high = high is not None and (value > high if high_inclusive else value >= high)
+    if too_low or too_high:
+        left = "[" if low_inclusive else "("
+        right = "]" if high_inclusive else ")"
+        interval = f"{left}{'-inf' if low is None else low}, {'inf' if high is None else high}{right}"
+        raise ValueError(f"{name} must be in {interval}, got {value}")
+    return value
+
+
+def check_int(value, name: str, *, low: int | None = None) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    value = int(value)
+    if low is not None and value < low:
+        raise ValueError(f"{name} must be >= {low}, got {value}")
+    return value
+
+
+def _as_array(value, name: str) -> np.ndarray:
+    if isinstance(value, np.ndarray):
+        return value
+    if isinstance(value, (list, tuple, numbers.Number)):
+        try:
+            array = np.asarray(value)
+        except ValueError as error:  # ragged nested lists
+            raise ValueError(f"{name} must be a rectangular array: {error}") from None
+        if array.dtype == object:
+            raise TypeError(f"{name} must hold numbers, got Python objects")
+        return array
+    raise TypeError(f"{name} must be a numpy array or a list of numbers, got {type(value).__name__}")
