@@ -11,10 +11,16 @@ if [ ! -x .venv/bin/python ]; then
 fi
 # Reinstall only when the pins or the project metadata changed.
 want=$(cat requirements/constraints.txt pyproject.toml | sha256sum | cut -d' ' -f1)
+pip_install() {
+    # Some machines list local package mirrors that may be absent: pip warns
+    # once per package about them; those warnings are noise, errors still show.
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check "$@" \
+        2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+}
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade "pip==26.0.1"
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check \
-        -c requirements/constraints.txt -e ".[$extras]"
+    echo "Installing the pinned environment into .venv ($extras) ..."
+    pip_install --upgrade "pip==26.0.1"
+    pip_install -c requirements/constraints.txt -e ".[$extras]"
     echo "$want" > "$stamp"
 fi
 export PATH="$PWD/.venv/bin:$PATH"

@@ -1,0 +1,252 @@
+"""The built site, as a reader meets it: Debian's chromium, headless, over 127.0.0.1.
+
+For every page: HTTP 200, no console error, no request to any other host,
+every formula rendered by the vendored KaTeX, every image loaded. Then the
+things readers do: hover a term for its tooltip, search for every term and
+synonym, copy a snippet, switch to dark mode, navigate without a reload.
+
+The site is the one `scripts/test.sh` builds (GLOSSARY_SITE_DIR); run alone,
+this module builds it. Screenshots land in `artifacts/`.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "docs" / "_hooks"))
+from registry import load_terms  # noqa: E402
+
+TERMS = load_terms(ROOT / "docs" / "terms.yml")
+ARTIFACTS = ROOT / "artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is a test dependency")
+
+
+@pytest.fixture(scope="module")
+def site_dir(tmp_path_factory) -> Path:
+    given = os.environ.get("GLOSSARY_SITE_DIR")
+    if given and (Path(given) / "index.html").is_file():
+        return Path(given)
+    target = tmp_path_factory.mktemp("site")
+    subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(target)],
+        cwd=ROOT, check=True, capture_output=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
+    return target
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep pytest output readable
+        pass
+
+
+@pytest.fixture(scope="module")
+def base_url(site_dir):
+    handler = functools.partial(_QuietHandler, directory=str(site_dir))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    assert Path(CHROMIUM).exists(), "chromium is missing: scripts/test.sh installs Debian's chromium"
+    with playwright_api.sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def context(browser, base_url):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url.rstrip("/"))
+    yield ctx
+    ctx.close()
+
+
+def page_paths(site_dir: Path) -> list[str]:
+    paths = []
+    for html in sorted(site_dir.rglob("index.html")):
+        relative = html.parent.relative_to(site_dir).as_posix()
+        paths.append("" if relative == "." else relative + "/")
+    return paths
+
+
+def pytest_generate_tests(metafunc):
+    if "page_path" in metafunc.fixturenames:
+        # Pages come from the sources: one per .md/.ipynb under docs (the build
+        # maps a/b.md to a/b/); the site_dir test below checks the mapping.
+        docs = ROOT / "docs"
+        sources = [p for p in docs.rglob("*") if p.suffix in {".md", ".ipynb"}
+                   and not any(part.startswith("_") for part in p.relative_to(docs).parts)
+                   and ".ipynb_checkpoints" not in p.parts and p.name != "abbreviations.md"]
+        paths = sorted(
+            "" if p.relative_to(docs).as_posix() == "index.md"
+            else p.relative_to(docs).with_suffix("").as_posix() + "/"
+            for p in sources
+        )
+        metafunc.parametrize("page_path", paths)
+
+
+def test_every_source_page_was_built(site_dir):
+    built = set(page_paths(site_dir))
+    docs = ROOT / "docs"
+    for source in docs.rglob("*.md"):
+        relative = source.relative_to(docs)
+        if any(part.startswith("_") for part in relative.parts) or source.name == "abbreviations.md":
+            continue
+        expected = "" if relative.as_posix() == "index.md" else relative.with_suffix("").as_posix() + "/"
+        assert expected in built, f"{relative} was not built"
+
+
+def test_page_loads_offline_with_math_and_images(context, base_url, page_path):
+    page = context.new_page()
+    errors, foreign = [], []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    def watch(request):
+        host = urlparse(request.url).hostname
+        if request.url.startswith(("http:", "https:")) and host != "127.0.0.1":
+            foreign.append(request.url)
+
+    page.on("request", watch)
+    response = page.goto(base_url + page_path, wait_until="networkidle")
+    assert response is not None and response.status == 200
+    page.wait_for_timeout(200)  # let the math renderer run
+    formulas = page.locator(".arithmatex")
+    count = formulas.count()
+    rendered = page.locator(".arithmatex .katex").count()
+    raw = page.evaluate(
+        r"""() => [...document.querySelectorAll('.arithmatex')]
+                 .filter(e => !e.querySelector('.katex')).map(e => e.textContent.slice(0, 60))"""
+    )
+    assert not raw, f"unrendered math: {raw}"
+    assert rendered >= count
+    katex_errors = page.locator(".katex-error").count()
+    assert katex_errors == 0, page.locator(".katex-error").first.get_attribute("title")
+    broken = page.evaluate(
+        "() => [...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
+    )
+    assert not broken, f"images that did not load: {broken}"
+    assert not foreign, f"requests to other hosts: {foreign}"
+    assert not errors, f"console errors: {errors}"
+    page.close()
+
+
+def test_not_found_page(context, base_url):
+    page = context.new_page()
+    response = page.goto(base_url + "404.html")
+    assert response.status == 200
+    assert "404" in page.content()
+
+
+def test_hovering_a_term_shows_its_tooltip(context, base_url):
+    page = context.new_page()
+    page.goto(base_url + "glossary/", wait_until="networkidle")
+    term = TERMS[0]
+    abbr = page.locator("abbr", has_text=term.synonyms[0]).first
+    abbr.hover()
+    tooltip = page.locator(".md-tooltip2, .md-tooltip").filter(has_text=term.definition[:40])
+    tooltip.first.wait_for(state="visible", timeout=5000)
+
+
+@pytest.mark.parametrize(
+    "query, page",
+    [(label, term.page) for term in TERMS for label in (term.name, *term.synonyms)],
+)
+def test_search_finds_every_term_and_synonym(context, base_url, query, page):
+    browser_page = context.new_page()
+    browser_page.goto(base_url, wait_until="networkidle")
+    browser_page.locator("label.md-search__icon, .md-header__button[for='__search']").first.click()
+    box = browser_page.locator("input.md-search__input")
+    box.fill(query)
+    first = browser_page.locator(".md-search-result__item a").first
+    first.wait_for(timeout=10000)
+    href = first.get_attribute("href")
+    expected = page.removesuffix(".md") + "/"
+    assert expected in href, f"first result for {query!r} is {href}, expected {expected}"
+
+
+def test_copy_button_copies_the_snippet_exactly(context, base_url):
+    page = context.new_page()
+    page.goto(base_url, wait_until="networkidle")
+    block = page.locator(".highlight").filter(has_text="binary_crossentropy").first
+    code = block.locator("code").inner_text()
+    block.hover()
+    block.locator("button.md-clipboard").click()
+    copied = page.evaluate("() => navigator.clipboard.readText()")
+    assert copied.strip() == code.strip()
+    assert "from glossary_dl.losses import binary_crossentropy" in copied
+
+
+def test_dark_mode_toggles(context, base_url):
+    page = context.new_page()
+    page.goto(base_url, wait_until="networkidle")
+    before = page.get_attribute("body", "data-md-color-scheme")
+    page.locator("form[data-md-component='palette'] label:visible").first.click()
+    page.wait_for_timeout(200)
+    after = page.get_attribute("body", "data-md-color-scheme")
+    assert {before, after} == {"default", "slate"}
+
+
+def test_instant_navigation_keeps_math_rendered(context, base_url):
+    page = context.new_page()
+    page.goto(base_url, wait_until="networkidle")
+    page.locator("a[href$='terms/momentum/']").first.click()
+    page.wait_for_url("**/terms/momentum/")
+    page.wait_for_timeout(500)
+    assert page.locator(".arithmatex").count() > 0
+    assert page.locator(".arithmatex").count() == page.locator(".arithmatex .katex").count() or \
+        page.locator(".arithmatex:not(:has(.katex))").count() == 0
+
+
+def test_notebook_pages_render_their_figures(context, base_url, site_dir):
+    notebooks = sorted((ROOT / "docs" / "notebooks").glob("*.ipynb"))
+    assert notebooks
+    for notebook in notebooks:
+        page = context.new_page()
+        page.goto(base_url + f"notebooks/{notebook.stem}/", wait_until="networkidle")
+        images = page.locator(".jp-OutputArea-output img")
+        assert images.count() >= 1, f"{notebook.name}: no figure"
+        assert page.evaluate("() => [...document.images].every(i => i.complete && i.naturalWidth > 0)")
+
+
+def test_screenshots_light_and_dark(context, base_url):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = context.new_page()
+    page.goto(base_url + "terms/momentum/", wait_until="networkidle")
+    page.wait_for_timeout(300)
+    light = ARTIFACTS / "term-page-light.png"
+    page.screenshot(path=str(light))
+    page.locator("form[data-md-component='palette'] label:visible").first.click()
+    page.wait_for_timeout(300)
+    dark = ARTIFACTS / "term-page-dark.png"
+    page.screenshot(path=str(dark))
+    assert light.stat().st_size > 10_000 and dark.stat().st_size > 10_000
+    assert light.read_bytes() != dark.read_bytes()
