@@ -70,6 +70,7 @@ def base_url(site_dir):
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/"
     server.shutdown()
+    server.server_close()
 
 
 @pytest.fixture(scope="module")
@@ -183,9 +184,9 @@ def test_hovering_a_term_shows_its_tooltip(context, base_url):
 def test_search_finds_every_term_and_synonym(context, base_url, query, page):
     browser_page = context.new_page()
     browser_page.goto(base_url, wait_until="networkidle")
-    browser_page.locator("label.md-search__icon, .md-header__button[for='__search']").first.click()
     box = browser_page.locator("input.md-search__input")
-    box.fill(query)
+    box.click()
+    box.press_sequentially(query, delay=15)  # the search listens to key events, not to fill()
     first = browser_page.locator(".md-search-result__item a").first
     first.wait_for(timeout=10000)
     href = first.get_attribute("href")
@@ -199,7 +200,7 @@ def test_copy_button_copies_the_snippet_exactly(context, base_url):
     block = page.locator(".highlight").filter(has_text="binary_crossentropy").first
     code = block.locator("code").inner_text()
     block.hover()
-    block.locator("button.md-clipboard").click()
+    block.locator("button.md-code__button[data-md-type='copy'], button.md-clipboard").first.click()
     copied = page.evaluate("() => navigator.clipboard.readText()")
     assert copied.strip() == code.strip()
     assert "from glossary_dl.losses import binary_crossentropy" in copied
@@ -221,9 +222,8 @@ def test_instant_navigation_keeps_math_rendered(context, base_url):
     page.locator("a[href$='terms/momentum/']").first.click()
     page.wait_for_url("**/terms/momentum/")
     page.wait_for_timeout(500)
-    assert page.locator(".arithmatex").count() > 0
-    assert page.locator(".arithmatex").count() == page.locator(".arithmatex .katex").count() or \
-        page.locator(".arithmatex:not(:has(.katex))").count() == 0
+    assert page.locator(".arithmatex").count() > 0, "the momentum page should show formulas"
+    assert page.locator(".arithmatex:not(:has(.katex))").count() == 0
 
 
 def test_notebook_pages_render_their_figures(context, base_url, site_dir):

@@ -99,6 +99,10 @@ def on_page_markdown(markdown, page, config, files):
             return _card_markdown(owner, src) if kind == "card" else _related_markdown(owner, src)
         raise PluginError(f"{src}: unknown marker <!-- glossary:{kind} -->")
 
+    if term is not None:
+        # A reader searching a term or synonym should land on the term's own
+        # page before the glossary index or a page that merely mentions it.
+        page.meta.setdefault("search", {}).setdefault("boost", 4)
     markdown = MARKER.sub(expand, markdown)
     markdown = _visible_skip_reasons(markdown, src)
     return markdown + "\n\n" + _abbreviations()
