@@ -43,7 +43,7 @@ def as_float_array(
         raise ValueError(f"{name} must not be empty, got shape {array.shape}")
     if finite:
         check_finite(array, name)
-    return np.ascontiguousarray(array)
+    return _c_contiguous(array)
 
 
 def as_label_array(value, name: str, *, ndim: int | tuple[int, ...] | None = None) -> np.ndarray:
@@ -65,7 +65,7 @@ def as_label_array(value, name: str, *, ndim: int | tuple[int, ...] | None = Non
     check_ndim(labels, name, ndim)
     if labels.size == 0:
         raise ValueError(f"{name} must not be empty, got shape {labels.shape}")
-    return np.ascontiguousarray(labels)
+    return _c_contiguous(labels)
 
 
 def check_ndim(array: np.ndarray, name: str, ndim) -> None:
@@ -132,6 +132,11 @@ def check_int(value, name: str, *, low: int | None = None) -> int:
     if low is not None and value < low:
         raise ValueError(f"{name} must be >= {low}, got {value}")
     return value
+
+
+def _c_contiguous(array: np.ndarray) -> np.ndarray:
+    # Not np.ascontiguousarray: it turns a 0-d array into shape (1,).
+    return array if array.flags.c_contiguous else array.copy(order="C")
 
 
 def _as_array(value, name: str) -> np.ndarray:
