@@ -8,8 +8,14 @@ import os
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
 
 FLOAT_DTYPES = [np.float64, np.float32]
 SEEDS = [0, 1, 2]
@@ -23,3 +29,18 @@ def dtype(request):
 @pytest.fixture(params=SEEDS, ids=[f"seed{s}" for s in SEEDS])
 def rng(request):
     return np.random.default_rng(request.param)
+
+
+@pytest.fixture(scope="session")
+def site_dir(tmp_path_factory) -> Path:
+    """The built site: the one scripts/test.sh just built, or a fresh strict build."""
+    given = os.environ.get("GLOSSARY_SITE_DIR")
+    if given and (Path(given) / "index.html").is_file():
+        return Path(given)
+    target = tmp_path_factory.mktemp("site")
+    subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(target)],
+        cwd=ROOT, check=True, capture_output=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
+    return target

@@ -15,7 +15,6 @@ import functools
 import http.server
 import os
 import shutil
-import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -41,20 +40,6 @@ CHROMIUM_ARGS = [
 ]
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is a test dependency")
-
-
-@pytest.fixture(scope="module")
-def site_dir(tmp_path_factory) -> Path:
-    given = os.environ.get("GLOSSARY_SITE_DIR")
-    if given and (Path(given) / "index.html").is_file():
-        return Path(given)
-    target = tmp_path_factory.mktemp("site")
-    subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(target)],
-        cwd=ROOT, check=True, capture_output=True,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-    )
-    return target
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -104,6 +104,8 @@ def on_page_markdown(markdown, page, config, files):
         # page before the glossary index or a page that merely mentions it.
         page.meta.setdefault("search", {}).setdefault("boost", 4)
     markdown = MARKER.sub(expand, markdown)
+    if src.startswith("api/"):
+        markdown = _with_backlinks(markdown, src)
     markdown = _visible_skip_reasons(markdown, src)
     return markdown + "\n\n" + _abbreviations()
 
@@ -155,6 +157,17 @@ def _card_markdown(term: Term, src: str) -> str:
 def _api_page(dotted: str) -> str:
     module = dotted.split(".")[1]
     return f"api/{module}.md"
+
+
+def _with_backlinks(markdown: str, src: str) -> str:
+    """An API page says, under its title, which term pages explain its functions."""
+    module = "glossary_dl." + Path(src).stem + "."
+    users = [t for t in _terms if any(name.startswith(module) for name in t.implementations)]
+    if not users:
+        raise PluginError(f"{src}: no term in the registry uses {module[:-1]}")
+    line = "**Explained on:** " + ", ".join(_link(t, src) for t in users)
+    title, _, rest = markdown.partition("\n")
+    return f"{title}\n\n{line}\n{rest}"
 
 
 def _related_markdown(term: Term, src: str) -> str:

@@ -1,0 +1,96 @@
+"""Every internal link and anchor of the built site resolves, and no page is too heavy to note.
+
+`mkdocs build --strict` checks the Markdown links; this checks the HTML the
+readers get, including what plugins and the hook generated (term cards,
+related terms, the glossary index, API cross-references).
+"""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urldefrag, urlparse
+
+import pytest
+
+
+class _Collector(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.ids: set[str] = set()
+        self.links: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if "id" in attributes and attributes["id"]:
+            self.ids.add(attributes["id"])
+        if tag == "a" and attributes.get("name"):
+            self.ids.add(attributes["name"])
+        for key in ("href", "src"):
+            value = attributes.get(key)
+            if value:
+                self.links.append((tag, value))
+
+
+def _parse(path: Path) -> _Collector:
+    collector = _Collector()
+    collector.feed(path.read_text(encoding="utf-8"))
+    return collector
+
+
+def _target_file(site: Path, page: Path, link: str) -> Path:
+    relative = unquote(urlparse(link).path)
+    if relative.startswith("/"):  # the 404 page links from the site root
+        target = (site / relative.lstrip("/")).resolve()
+    else:
+        target = (page.parent / relative).resolve() if relative else page
+    if target.is_dir():
+        target = target / "index.html"
+    return target
+
+
+def _internal(link: str) -> bool:
+    scheme = urlparse(link).scheme
+    return scheme == "" and not link.startswith(("//", "#!"))
+
+
+def test_every_internal_link_and_anchor_resolves(site_dir):
+    parsed = {page: _parse(page) for page in site_dir.rglob("*.html")}
+    problems = []
+    checked = 0
+    for page, collector in parsed.items():
+        for tag, link in collector.links:
+            if not _internal(link) or link.startswith(("data:", "mailto:", "javascript:")):
+                continue
+            target = _target_file(site_dir, page, link)
+            checked += 1
+            if not target.exists():
+                problems.append(f"{page.relative_to(site_dir)}: {tag} → {link} (missing)")
+                continue
+            fragment = urldefrag(link).fragment
+            if fragment and target.suffix == ".html":
+                ids = parsed[target].ids if target in parsed else _parse(target).ids
+                if unquote(fragment) not in ids:
+                    problems.append(f"{page.relative_to(site_dir)}: {link} (no anchor #{fragment})")
+    assert checked > 100, "the link check found suspiciously few links"
+    assert not problems, "\n".join(problems[:30])
+
+
+def test_term_pages_link_to_the_api_and_back(site_dir):
+    api = (site_dir / "api" / "losses" / "index.html").read_text(encoding="utf-8")
+    term = (site_dir / "terms" / "loss-function" / "index.html").read_text(encoding="utf-8")
+    assert "../../api/losses/#glossary_dl.losses.binary_crossentropy" in term
+    assert "terms/loss-function/" in api
+
+
+def test_report_page_weights(site_dir, capsys):
+    """Not a speed test: prints the heaviest pages so the closing note can quote them."""
+    weights = sorted(
+        ((page.stat().st_size, page.relative_to(site_dir).as_posix()) for page in site_dir.rglob("*.html")),
+        reverse=True,
+    )
+    with capsys.disabled():
+        print("\nheaviest pages (HTML bytes):")
+        for size, name in weights[:5]:
+            print(f"  {size / 1024:8.1f} KiB  {name}")
+    assert weights and weights[0][0] > 0
