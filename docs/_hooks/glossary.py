@@ -103,11 +103,14 @@ def on_page_markdown(markdown, page, config, files):
         # A reader searching a term or synonym should land on the term's own
         # page before the glossary index or a page that merely mentions it.
         page.meta.setdefault("search", {}).setdefault("boost", 4)
+        # The search index weighs tags far above body text, so a synonym
+        # finds its term's page first, not a page that only mentions it.
+        page.meta["tags"] = [term.name, *term.synonyms]
     markdown = MARKER.sub(expand, markdown)
     if src.startswith("api/"):
         markdown = _with_backlinks(markdown, src)
     markdown = _visible_skip_reasons(markdown, src)
-    return markdown + "\n\n" + _abbreviations()
+    return markdown + "\n\n" + _abbreviations(exclude=term)
 
 
 def _term_for_marker(markdown: str, position: int, src: str) -> Term:
@@ -202,9 +205,12 @@ def _index_markdown(src: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _abbreviations() -> str:
+def _abbreviations(exclude: Term | None = None) -> str:
+    """Tooltips for every term and synonym; a term page does not underline its own names."""
     lines = []
     for t in _terms:
+        if t is exclude:
+            continue
         tooltip = f"{t.name}: {t.definition}".replace("]", ")")
         for label in (t.name, *t.synonyms):
             for variant in {label, label.lower(), label[:1].upper() + label[1:]}:
