@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "docs" / "_hooks"))
 from registry import load_terms  # noqa: E402
 
-TERMS = load_terms(ROOT / "docs" / "terms.yml")
+TERMS = load_terms(ROOT / "docs" / "_registry")
 ARTIFACTS = ROOT / "artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [

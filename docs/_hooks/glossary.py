@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from registry import Term, load_terms  # noqa: E402
 
 DOCS = Path(__file__).resolve().parent.parent
-REGISTRY = DOCS / "terms.yml"
+REGISTRY = DOCS / "_registry"
 FIGURES = DOCS / "_figures"
 
 MARKER = re.compile(r"<!--\s*glossary:([\w-]+)\s*-->")
@@ -99,13 +99,13 @@ def on_page_markdown(markdown, page, config, files):
             return _card_markdown(owner, src) if kind == "card" else _related_markdown(owner, src)
         raise PluginError(f"{src}: unknown marker <!-- glossary:{kind} -->")
 
-    if term is not None:
+    on_this_page = [t for t in _terms if t.page == src]
+    if on_this_page:
         # A reader searching a term or synonym should land on the term's own
-        # page before the glossary index or a page that merely mentions it.
+        # page before the glossary index or a page that merely mentions it:
+        # the search index weighs tags far above body text.
         page.meta.setdefault("search", {}).setdefault("boost", 4)
-        # The search index weighs tags far above body text, so a synonym
-        # finds its term's page first, not a page that only mentions it.
-        page.meta["tags"] = [term.name, *term.synonyms]
+        page.meta["tags"] = [label for t in on_this_page for label in (t.name, *t.synonyms)]
     markdown = MARKER.sub(expand, markdown)
     if src.startswith("api/"):
         markdown = _with_backlinks(markdown, src)

@@ -1,4 +1,4 @@
-"""Read and check the term registry (``docs/terms.yml``).
+"""Read and check the term registry (``docs/_registry/*.yml``, one file per family).
 
 Shared by the site's build hook (``glossary.py`` beside this file) and by the
 tests, so both apply the same rules.
@@ -38,12 +38,19 @@ class RegistryError(ValueError):
 
 
 def load_terms(path: str | Path) -> list[Term]:
-    """Parse the registry file and check its internal consistency."""
+    """Parse the registry (a YAML file, or a folder of them) and check its consistency."""
     import yaml  # docs/test dependency only; the package itself never needs it
 
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    if not isinstance(raw, list):
-        raise RegistryError(f"{path}: expected a list of terms")
+    path = Path(path)
+    files = sorted(path.glob("*.yml")) if path.is_dir() else [path]
+    if not files:
+        raise RegistryError(f"{path}: no registry files")
+    raw = []
+    for file in files:
+        entries = yaml.safe_load(file.read_text(encoding="utf-8"))
+        if not isinstance(entries, list):
+            raise RegistryError(f"{file}: expected a list of terms")
+        raw += entries
     terms = [_parse_entry(entry, index) for index, entry in enumerate(raw)]
     _check_links(terms)
     return terms
