@@ -94,6 +94,8 @@ def on_page_markdown(markdown, page, config, files):
         kind = match.group(1)
         if kind == "index":
             return _index_markdown(src)
+        if kind == "concept-map":
+            return _concept_map_html(src)
         if kind in ("card", "related"):
             owner = term or _term_for_marker(markdown, match.start(), src)
             return _card_markdown(owner, src) if kind == "card" else _related_markdown(owner, src)
@@ -205,6 +207,67 @@ def _index_markdown(src: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _concept_map_html(src: str) -> str:
+    """The prerequisite graph as an inline SVG: columns by depth, arrows from prerequisite to term.
+
+    Drawn here, from the registry, so it needs no diagram library and no script at page load.
+    """
+    from html import escape
+
+    involved = {t.slug for t in _terms if t.prerequisites} | {p for t in _terms for p in t.prerequisites}
+    nodes = [t for t in _terms if t.slug in involved]
+    depth: dict[str, int] = {}
+
+    def level(slug: str, seen=()) -> int:
+        if slug in seen:
+            raise PluginError(f"prerequisite cycle through {slug!r}")
+        if slug not in depth:
+            prerequisites = _by_slug(slug).prerequisites
+            depth[slug] = 1 + max((level(p, (*seen, slug)) for p in prerequisites), default=-1)
+        return depth[slug]
+
+    for t in nodes:
+        level(t.slug)
+    # Raw HTML escapes mkdocs' link rewriting: link to the built URLs directly.
+    to_root = "../" * (src.count("/") + (0 if src.endswith("index.md") else 1))
+    columns: dict[int, list[Term]] = {}
+    for t in sorted(nodes, key=lambda t: t.name.lower()):
+        columns.setdefault(depth[t.slug], []).append(t)
+    box_w, box_h, gap_x, gap_y, pad = 190, 30, 70, 14, 10
+    position = {}
+    for column, members in columns.items():
+        for row, t in enumerate(members):
+            position[t.slug] = (pad + column * (box_w + gap_x), pad + row * (box_h + gap_y))
+    width = pad * 2 + len(columns) * (box_w + gap_x) - gap_x
+    height = pad * 2 + max(len(m) for m in columns.values()) * (box_h + gap_y) - gap_y
+    parts = [
+        f'<svg class="concept-map" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        'role="img" aria-label="Prerequisite map of the glossary terms" xmlns="http://www.w3.org/2000/svg">',
+        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
+        'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="currentColor"/></marker></defs>',
+    ]
+    for t in nodes:
+        x1, y1 = position[t.slug]
+        for p in t.prerequisites:
+            x0, y0 = position[p]
+            start, end = (x0 + box_w, y0 + box_h / 2), (x1, y1 + box_h / 2)
+            middle = (start[0] + end[0]) / 2
+            parts.append(
+                f'<path d="M {start[0]} {start[1]} C {middle} {start[1]}, {middle} {end[1]}, {end[0]} {end[1]}" '
+                'fill="none" stroke="currentColor" stroke-opacity="0.45" marker-end="url(#arrow)"/>'
+            )
+    for t in nodes:
+        x, y = position[t.slug]
+        href = escape(to_root + t.url_path.replace(".md", "/"))
+        parts.append(
+            f'<a href="{href}"><title>{escape(t.definition)}</title>'
+            f'<rect x="{x}" y="{y}" width="{box_w}" height="{box_h}" rx="6" class="concept-map__node"/>'
+            f'<text x="{x + box_w / 2}" y="{y + box_h / 2 + 4}" text-anchor="middle">{escape(t.name)}</text></a>'
+        )
+    parts.append("</svg>")
+    return '<div class="concept-map-wrapper" markdown="0">' + "".join(parts) + "</div>\n"
+
+
 def _abbreviations(exclude: Term | None = None) -> str:
     """Tooltips for every term and synonym; a term page does not underline its own names."""
     lines = []
@@ -229,12 +292,42 @@ def _visible_skip_reasons(markdown: str, src: str) -> str:
     return SKIP_MARK.sub(note, markdown)
 
 
-# ---------------------------------------------------------------- offline
+# ---------------------------------------------------------------- offline, light
+INLINE_STYLE = re.compile(r"<style[^>]*>(.*?)</style>", re.S)
+LARGE_STYLE_BYTES = 20_000
+
+
+def _shared_stylesheets(output: str, page, config) -> str:
+    """Move large inline <style> blocks into cached, shared stylesheet files.
+
+    mkdocs-jupyter inlines ~570 KB of JupyterLab CSS into every notebook page;
+    as one file it is downloaded once and cached for every notebook.
+    """
+    import hashlib
+
+    depth = page.url.count("/") if page.url else 0
+    prefix = "../" * depth
+
+    def replace(match: re.Match) -> str:
+        css = match.group(1)
+        if len(css) < LARGE_STYLE_BYTES:
+            return match.group(0)
+        name = f"assets/stylesheets/notebook-{hashlib.sha256(css.encode()).hexdigest()[:12]}.css"
+        target = Path(config["site_dir"]) / name
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(css, encoding="utf-8")
+        return f'<link rel="stylesheet" href="{prefix}{name}">'
+
+    return INLINE_STYLE.sub(replace, output)
+
+
 def on_post_page(output, page, config):
     # Notebook pages ask for MathJax from a CDN; the site renders their math
     # with its own vendored KaTeX instead.
     output = MATHJAX_CONFIG.sub("", output)
     output = EXTERNAL_SCRIPT_TAG.sub("", output)
+    output = _shared_stylesheets(output, page, config)
     leftover = EXTERNAL_ASSET.search(output)
     if leftover:
         raise PluginError(f"{page.file.src_uri}: loads an asset from another host: {leftover.group(0)[:200]}")
