@@ -97,7 +97,9 @@ def on_page_markdown(markdown, page, config, files):
         if kind == "concept-map":
             return _concept_map_html(src)
         if kind in ("card", "related"):
-            owner = term or _term_for_marker(markdown, match.start(), src)
+            owner = _anchored_term_before(markdown, match.start(), src) or term
+            if owner is None:
+                raise PluginError(f"{src}: a glossary marker on a page that has no registry entry")
             return _card_markdown(owner, src) if kind == "card" else _related_markdown(owner, src)
         raise PluginError(f"{src}: unknown marker <!-- glossary:{kind} -->")
 
@@ -115,17 +117,19 @@ def on_page_markdown(markdown, page, config, files):
     return markdown + "\n\n" + _abbreviations(exclude=term)
 
 
-def _term_for_marker(markdown: str, position: int, src: str) -> Term:
-    """On a family page, a marker belongs to the term whose anchor precedes it."""
-    anchors = [t for t in _terms if t.page == src and t.anchor]
-    owner = None
-    for t in anchors:
-        found = re.search(r"\{\s*#" + re.escape(t.anchor) + r"\b", markdown[:position])
-        if found:
-            owner = t
-    if owner is None:
-        raise PluginError(f"{src}: a glossary marker on a page that has no registry entry")
-    return owner
+def _anchored_term_before(markdown: str, position: int, src: str) -> Term | None:
+    """On a family page, a card belongs to the term whose anchored heading precedes it.
+
+    The page's final related-terms marker belongs to the page's own term, so
+    only a card looks for an anchor, and only within its own section.
+    """
+    before = markdown[:position]
+    heading = before.rfind("\n#")
+    section = before[heading:] if heading >= 0 else before
+    for t in _terms:
+        if t.page == src and t.anchor and re.search(r"\{\s*#" + re.escape(t.anchor) + r"\b", section):
+            return t
+    return None
 
 
 def _link(target: Term, from_src: str) -> str:
