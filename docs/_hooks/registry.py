@@ -86,7 +86,8 @@ def _check_links(terms: list[Term]) -> None:
     duplicated = {slug for slug in slugs if slugs.count(slug) > 1}
     if duplicated:
         raise RegistryError(f"duplicated slugs: {sorted(duplicated)}")
-    names = [label.lower() for term in terms for label in (term.name, *term.synonyms)]
+    # A term may list case variants of its own name (RMSprop, RMSProp); two terms may not share one.
+    names = [label for term in terms for label in {l.lower() for l in (term.name, *term.synonyms)}]
     clashes = {label for label in names if names.count(label) > 1}
     if clashes:
         raise RegistryError(f"a name or synonym is used by two terms: {sorted(clashes)}")
