@@ -88,7 +88,7 @@ def _draw(script: Path) -> bytes:
 # ---------------------------------------------------------------- markdown
 def on_page_markdown(markdown, page, config, files):
     src = page.file.src_uri
-    term = next((t for t in _terms if t.page == src and not t.anchor), None)
+    term = _page_term(markdown, src)
 
     def expand(match: re.Match) -> str:
         kind = match.group(1)
@@ -115,6 +115,18 @@ def on_page_markdown(markdown, page, config, files):
         markdown = _with_backlinks(markdown, src)
     markdown = _visible_skip_reasons(markdown, src)
     return markdown + "\n\n" + _abbreviations(exclude=term)
+
+
+def _page_term(markdown: str, src: str) -> Term | None:
+    """The page's own term: the one without an anchor, or the one anchored on the page title."""
+    plain = next((t for t in _terms if t.page == src and not t.anchor), None)
+    if plain is not None:
+        return plain
+    title = next((line for line in markdown.splitlines() if line.startswith("# ")), "")
+    return next(
+        (t for t in _terms if t.page == src and re.search(r"\{\s*#" + re.escape(t.anchor) + r"\b", title)),
+        None,
+    )
 
 
 def _anchored_term_before(markdown: str, position: int, src: str) -> Term | None:

@@ -1,0 +1,790 @@
+r"""Tensors and the tensor operations of chapter 2, written as explicit loops.
+
+A tensor here is a NumPy array of float32 or float64 numbers; its rank is
+its number of axes (``x.ndim``) and its shape the length of each axis. Every
+operation below is checked against the NumPy expression named in its
+docstring. The compiled loops see every tensor as its flat, row-major (C
+order) sequence of elements plus an integer array of its shape, so one
+compiled version per dtype serves every rank; the index arithmetic that NumPy
+hides (broadcast strides, the axis permutation of a transpose, the position
+kept by a reshape) is spelled out in them.
+
+Unlike NumPy, which returns views where it can, ``reshape``, ``transpose`` and
+the channel-order helpers always return a new C-contiguous array.
+``iter_batches`` is the exception: it yields views, as slicing does.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from numba import njit
+
+from glossary_dl._validation import as_float_array, check_bool, check_int, check_same_shape
+
+__all__ = [
+    "elementwise_relu",
+    "elementwise_add",
+    "broadcast_add",
+    "vector_dot",
+    "matrix_vector_dot",
+    "matrix_dot",
+    "reshape",
+    "transpose",
+    "iter_batches",
+    "channels_last_to_first",
+    "channels_first_to_last",
+]
+
+
+# ---------------------------------------------------------------- validation
+def _tensor(value, name: str) -> np.ndarray:
+    """A C-contiguous, writeable float32/float64 array of any rank (rank 0 included)."""
+    array = as_float_array(value, name)
+    # numba compiles a separate version for read-only arrays; a copy keeps one per dtype
+    return array if array.flags.writeable else array.copy()
+
+
+def _result_dtype(x_value, x: np.ndarray, y_value, y: np.ndarray) -> np.dtype:
+    """NumPy's promotion: float32 with float64 gives float64; a Python float adapts (NEP 50)."""
+    x_source = x_value if isinstance(x_value, (np.ndarray, np.generic, float)) else x
+    y_source = y_value if isinstance(y_value, (np.ndarray, np.generic, float)) else y
+    return np.result_type(x_source, y_source)
+
+
+def _pair(x_value, y_value) -> tuple[np.ndarray, np.ndarray]:
+    """Both operands validated and cast to their common float dtype."""
+    x = _tensor(x_value, "x")
+    y = _tensor(y_value, "y")
+    dtype = _result_dtype(x_value, x, y_value, y)
+    return x.astype(dtype, copy=False), y.astype(dtype, copy=False)
+
+
+def _check_rank(array: np.ndarray, name: str, rank: int, what: str) -> None:
+    if array.ndim != rank:
+        raise ValueError(f"{name} must be a {what} (rank {rank}), got shape {array.shape} (rank {array.ndim})")
+
+
+def _shape_array(shape: tuple[int, ...]) -> np.ndarray:
+    return np.array(shape, dtype=np.int64)
+
+
+# ---------------------------------------------------------------- element-wise
+# --8<-- [start:elementwise_loops]
+@njit(cache=True)
+def _relu_loop(x, out):
+    for p in range(x.size):
+        # out_p ← max(x_p, 0)
+        out[p] = x[p] if x[p] > 0.0 else 0.0
+
+
+@njit(cache=True)
+def _add_loop(x, y, out):
+    for p in range(x.size):
+        # out_p ← x_p + y_p   (same shape: position p means the same index in all three)
+        out[p] = x[p] + y[p]
+# --8<-- [end:elementwise_loops]
+
+
+def elementwise_relu(x):
+    r"""The rectified linear unit applied to every entry of a tensor, $\max(x, 0)$.
+
+    Equals ``np.maximum(x, 0.0)``. The training version with its gradient is
+    ``glossary_dl.backprop.relu_forward``; this one is the element-wise
+    operation as chapter 2 writes it, a loop over every entry.
+
+    Parameters
+    ----------
+    x : array_like of float32 or float64, any shape
+        The tensor $x$, of any rank (a 0-d array is a scalar).
+
+    Returns
+    -------
+    ndarray
+        $\max(x, 0)$ with the shape and dtype of ``x``.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a float array (integer, bool, complex or object arrays are refused).
+    ValueError
+        If ``x`` is empty or holds NaN or infinite values.
+
+    Notes
+    -----
+    For every index $(i_1, \dots, i_n)$ of $x$,
+
+    $$
+    \operatorname{relu}(x)_{i_1 \dots i_n} = \max(x_{i_1 \dots i_n}, 0).
+    $$
+    """
+    x = _tensor(x, "x")
+    out = np.empty_like(x)
+    _relu_loop(x.reshape(-1), out.reshape(-1))
+    return out
+
+
+def elementwise_add(x, y):
+    r"""Add two tensors of the same shape, entry by entry.
+
+    Equals ``x + y`` when the shapes are equal; for shapes that differ, use
+    ``broadcast_add``. Mixing float32 and float64 gives float64, as in NumPy.
+
+    Parameters
+    ----------
+    x, y : array_like of float32 or float64, same shape
+        The tensors $x$ and $y$.
+
+    Returns
+    -------
+    ndarray
+        $x + y$, of the common shape and of the promoted dtype.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not a float array.
+    ValueError
+        If the shapes differ, or an argument is empty or holds NaN or infinite values.
+
+    Notes
+    -----
+    $$
+    (x + y)_{i_1 \dots i_n} = x_{i_1 \dots i_n} + y_{i_1 \dots i_n}.
+    $$
+    """
+    x, y = _pair(x, y)
+    check_same_shape(x, "x", y, "y")
+    out = np.empty_like(x)
+    _add_loop(x.reshape(-1), y.reshape(-1), out.reshape(-1))
+    return out
+
+
+# ---------------------------------------------------------------- broadcasting
+def _broadcast_shape(x_shape: tuple[int, ...], y_shape: tuple[int, ...]) -> tuple[int, ...]:
+    """NumPy's rule, axis by axis from the right: equal lengths, or one of them is 1."""
+    rank = max(len(x_shape), len(y_shape))
+    x_padded = (1,) * (rank - len(x_shape)) + tuple(x_shape)
+    y_padded = (1,) * (rank - len(y_shape)) + tuple(y_shape)
+    shape = []
+    for axis, (a, b) in enumerate(zip(x_padded, y_padded)):
+        if a != b and a != 1 and b != 1:
+            raise ValueError(
+                f"x and y cannot be broadcast together: shapes {tuple(x_shape)} and {tuple(y_shape)} "
+                f"differ at axis {axis - rank} ({a} vs {b}); aligned from the right, each pair of "
+                "lengths must be equal or one of them 1"
+            )
+        shape.append(max(a, b))
+    return tuple(shape)
+
+
+def _broadcast_strides(shape: tuple[int, ...], rank: int) -> np.ndarray:
+    """Row-major element strides of ``shape`` left-padded to ``rank`` axes, 0 on stretched axes."""
+    padded = (1,) * (rank - len(shape)) + tuple(shape)
+    strides = np.zeros(rank, dtype=np.int64)
+    step = 1
+    for axis in range(rank - 1, -1, -1):
+        # an axis of length 1 (or a missing one) is repeated: moving along it must not move in memory
+        strides[axis] = 0 if padded[axis] == 1 else step
+        step *= padded[axis]
+    return strides
+
+
+# --8<-- [start:broadcast_loop]
+@njit(cache=True)
+def _broadcast_add_loop(x, x_strides, y, y_strides, out_shape, out):
+    rank = out_shape.size
+    index = np.zeros(rank, dtype=np.int64)  # (i_1, …, i_n): the index of out_p
+    for p in range(out.size):
+        # offsets of x and y: Σ_k i_k·s_k, with s_k = 0 on an axis of length 1 (stretched)
+        x_at = 0
+        y_at = 0
+        for k in range(rank):
+            x_at += index[k] * x_strides[k]
+            y_at += index[k] * y_strides[k]
+        # out_{i_1…i_n} ← x_{i_1…i_n} + y_{i_1…i_n}, read through the broadcast index map
+        out[p] = x[x_at] + y[y_at]
+        # next index in row-major order: the last axis runs fastest
+        k = rank - 1
+        while k >= 0:
+            index[k] += 1
+            if index[k] < out_shape[k]:
+                break
+            index[k] = 0
+            k -= 1
+# --8<-- [end:broadcast_loop]
+
+
+def broadcast_add(x, y):
+    r"""Add two tensors whose shapes are compatible under NumPy's broadcasting rules.
+
+    Equals ``x + y`` for any ranks (0-d arrays and Python floats included):
+    the shapes are aligned from the right, a missing axis counts as length 1,
+    and an axis of length 1 is repeated to the other operand's length. Mixing
+    float32 and float64 gives float64; a Python float takes the array's dtype,
+    as NumPy 2 does.
+
+    Parameters
+    ----------
+    x, y : array_like of float32 or float64, or float
+        The tensors $x$ and $y$, of any ranks.
+
+    Returns
+    -------
+    ndarray
+        $x + y$ of the broadcast shape (a 0-d array when both are scalars).
+
+    Raises
+    ------
+    TypeError
+        If an argument is not a float array or a float.
+    ValueError
+        If the shapes cannot be broadcast together (the message names the first
+        axis, counted from the right, where they clash), or an argument is empty
+        or holds NaN or infinite values.
+
+    Notes
+    -----
+    With both shapes left-padded with ones to the output rank $n$, every output
+    axis has length $\max(d^x_k, d^y_k)$ and
+
+    $$
+    (x + y)_{i_1 \dots i_n} = x_{j_1 \dots j_n} + y_{l_1 \dots l_n}, \qquad
+    j_k = \begin{cases} 0 & d^x_k = 1 \\ i_k & \text{otherwise,} \end{cases} \quad
+    l_k = \begin{cases} 0 & d^y_k = 1 \\ i_k & \text{otherwise.} \end{cases}
+    $$
+
+    The loop reaches $x_{j_1 \dots j_n}$ through strides that are zero on
+    stretched axes, so nothing is ever copied to make the shapes match.
+    """
+    x, y = _pair(x, y)
+    shape = _broadcast_shape(x.shape, y.shape)
+    rank = len(shape)
+    out = np.empty(shape, dtype=x.dtype)
+    _broadcast_add_loop(
+        x.reshape(-1), _broadcast_strides(x.shape, rank),
+        y.reshape(-1), _broadcast_strides(y.shape, rank),
+        _shape_array(shape), out.reshape(-1),
+    )
+    return out
+
+
+# ---------------------------------------------------------------- tensor product
+# --8<-- [start:dot_loops]
+@njit(cache=True)
+def _vector_dot_loop(x, y):
+    total = 0.0  # float64 accumulator whatever the input dtype
+    for i in range(x.size):
+        # x · y = Σ_i x_i·y_i
+        total += np.float64(x[i]) * np.float64(y[i])
+    return total
+
+
+@njit(cache=True)
+def _matrix_vector_dot_loop(A, x, out):
+    n_rows, n_inner = A.shape
+    for i in range(n_rows):
+        total = 0.0
+        for k in range(n_inner):
+            # (A x)_i = Σ_k A_ik·x_k: the dot product of row i of A with x
+            total += np.float64(A[i, k]) * np.float64(x[k])
+        out[i] = total
+
+
+@njit(cache=True)
+def _matrix_dot_loop(A, B, out):
+    n_rows, n_inner = A.shape
+    n_cols = B.shape[1]
+    # i-k-j order: the inner loop walks row k of B and row i of C, both contiguous
+    for i in range(n_rows):
+        for k in range(n_inner):
+            a_ik = np.float64(A[i, k])
+            for j in range(n_cols):
+                # C_ij ← C_ij + A_ik·B_kj, so that in the end C_ij = Σ_k A_ik·B_kj
+                out[i, j] += a_ik * np.float64(B[k, j])
+# --8<-- [end:dot_loops]
+
+
+def vector_dot(x, y):
+    r"""The dot product of two vectors of the same length.
+
+    Equals ``np.dot(x, y)`` for rank-1 ``x`` and ``y``. The sum is accumulated
+    in float64 and returned in the promoted input dtype.
+
+    Parameters
+    ----------
+    x, y : array_like of float32 or float64, shape (d,)
+        The vectors $x$ and $y$.
+
+    Returns
+    -------
+    numpy.floating
+        The scalar $x \cdot y$.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not a float array.
+    ValueError
+        If an argument is not rank 1, the lengths differ, or an argument is
+        empty or holds NaN or infinite values.
+
+    Notes
+    -----
+    $$
+    x \cdot y = \sum_{i=1}^{d} x_i \, y_i .
+    $$
+    """
+    x, y = _pair(x, y)
+    _check_rank(x, "x", 1, "vector")
+    _check_rank(y, "y", 1, "vector")
+    if x.shape != y.shape:
+        raise ValueError(f"x and y must have the same length, got shapes {x.shape} and {y.shape}")
+    return x.dtype.type(_vector_dot_loop(x, y))
+
+
+def matrix_vector_dot(A, x):
+    r"""The product of a matrix and a vector: one dot product per row of the matrix.
+
+    Equals ``np.dot(A, x)`` (or ``A @ x``) for rank-2 ``A`` and rank-1 ``x``.
+    Sums are accumulated in float64 and returned in the promoted input dtype.
+
+    Parameters
+    ----------
+    A : array_like of float32 or float64, shape (n, k)
+        The matrix $A$.
+    x : array_like of float32 or float64, shape (k,)
+        The vector $x$; its length must equal the number of columns of $A$.
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        The vector $A x$.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not a float array.
+    ValueError
+        If ``A`` is not rank 2, ``x`` is not rank 1, ``A.shape[1] != x.shape[0]``,
+        or an argument is empty or holds NaN or infinite values.
+
+    Notes
+    -----
+    $$
+    (A x)_i = \sum_{k=1}^{K} A_{ik} \, x_k, \qquad i = 1, \dots, n .
+    $$
+    """
+    A, x = _named_pair(A, "A", x, "x")
+    _check_rank(A, "A", 2, "matrix")
+    _check_rank(x, "x", 1, "vector")
+    if A.shape[1] != x.shape[0]:
+        raise ValueError(
+            f"A.shape[1] must equal x.shape[0] (the summed axis), got shapes {A.shape} and {x.shape}"
+        )
+    out = np.empty(A.shape[0], dtype=np.float64)
+    _matrix_vector_dot_loop(A, x, out)
+    return out.astype(A.dtype)
+
+
+def matrix_dot(A, B):
+    r"""The product of two matrices, computed in the i-k-j loop order.
+
+    Equals ``np.dot(A, B)`` (or ``A @ B``) for rank-2 ``A`` and ``B``. Sums are
+    accumulated in float64 and returned in the promoted input dtype.
+
+    Parameters
+    ----------
+    A : array_like of float32 or float64, shape (n, k)
+        The left matrix $A$.
+    B : array_like of float32 or float64, shape (k, m)
+        The right matrix $B$; its number of rows must equal the number of
+        columns of $A$.
+
+    Returns
+    -------
+    ndarray, shape (n, m)
+        The matrix $C = A B$.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not a float array.
+    ValueError
+        If an argument is not rank 2, ``A.shape[1] != B.shape[0]``, or an
+        argument is empty or holds NaN or infinite values.
+
+    Notes
+    -----
+    $$
+    C_{ij} = \sum_{k=1}^{K} A_{ik} \, B_{kj} .
+    $$
+
+    Entry $C_{ij}$ is the dot product of row $i$ of $A$ with column $j$ of $B$.
+    The loop runs over $i$, then $k$, then $j$, so its innermost loop reads a
+    row of $B$ and writes a row of $C$, both contiguous in memory.
+    """
+    A, B = _named_pair(A, "A", B, "B")
+    _check_rank(A, "A", 2, "matrix")
+    _check_rank(B, "B", 2, "matrix")
+    if A.shape[1] != B.shape[0]:
+        raise ValueError(
+            f"A.shape[1] must equal B.shape[0] (the summed axis), got shapes {A.shape} and {B.shape}"
+        )
+    out = np.zeros((A.shape[0], B.shape[1]), dtype=np.float64)
+    _matrix_dot_loop(A, B, out)
+    return out.astype(A.dtype)
+
+
+def _named_pair(a_value, a_name: str, b_value, b_name: str) -> tuple[np.ndarray, np.ndarray]:
+    a = _tensor(a_value, a_name)
+    b = _tensor(b_value, b_name)
+    dtype = _result_dtype(a_value, a, b_value, b)
+    return a.astype(dtype, copy=False), b.astype(dtype, copy=False)
+
+
+# ---------------------------------------------------------------- reshaping
+def _target_shape(shape, size: int, x_shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The requested shape as a tuple of ints, with at most one -1 worked out from ``size``."""
+    if isinstance(shape, numbers.Integral) and not isinstance(shape, (bool, np.bool_)):
+        shape = (shape,)
+    if not isinstance(shape, (tuple, list)):
+        raise TypeError(f"shape must be an integer or a tuple of integers, got {shape!r}")
+    dims = [check_int(d, "shape entry") for d in shape]
+    unknown = [axis for axis, d in enumerate(dims) if d == -1]
+    if len(unknown) > 1:
+        raise ValueError(f"shape can contain at most one -1 (an axis to infer), got {tuple(dims)}")
+    if any(d < -1 for d in dims):
+        raise ValueError(f"shape entries must be positive or a single -1, got {tuple(dims)}")
+    known = int(np.prod([d for d in dims if d != -1], dtype=np.int64))
+    if unknown:
+        if known == 0 or size % known != 0:
+            raise ValueError(
+                f"cannot reshape x of shape {x_shape} (size {size}) into shape {tuple(dims)}: "
+                f"{size} is not a multiple of {known}"
+            )
+        dims[unknown[0]] = size // known
+    elif known != size:
+        raise ValueError(
+            f"cannot reshape x of shape {x_shape} (size {size}) into shape {tuple(dims)} "
+            f"(size {known}): the sizes must be equal"
+        )
+    return tuple(dims)
+
+
+# --8<-- [start:reshape_loop]
+@njit(cache=True)
+def _reshape_loop(x, out):
+    # x and out are both read in row-major (C) order, so position p of that order is
+    # index (i_1…i_n) of x and index (j_1…j_m) of the result at once
+    for p in range(x.size):
+        # y_{j_1…j_m} ← x_{i_1…i_n}, the two indices with the same position p
+        out[p] = x[p]
+# --8<-- [end:reshape_loop]
+
+
+def reshape(x, shape):
+    r"""Rearrange the entries of a tensor into a new shape with the same number of entries.
+
+    Equals ``np.reshape(x, shape)`` (C order), but always returns a new array.
+    One entry of ``shape`` may be -1: that axis takes whatever length makes the
+    sizes match.
+
+    Parameters
+    ----------
+    x : array_like of float32 or float64, any shape
+        The tensor $x$, of shape $(d_1, \dots, d_n)$.
+    shape : int or tuple of int
+        The new shape $(e_1, \dots, e_m)$, with $\prod_k e_k = \prod_k d_k$; at
+        most one entry may be -1. ``()`` reshapes a one-entry tensor to a scalar.
+
+    Returns
+    -------
+    ndarray
+        A C-contiguous copy of ``x`` with the new shape and the dtype of ``x``.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a float array, or ``shape`` is not an integer or a tuple
+        of integers.
+    ValueError
+        If the sizes differ, ``shape`` holds more than one -1 or another negative
+        entry, or ``x`` is empty or holds NaN or infinite values.
+
+    Notes
+    -----
+    Reading both shapes in row-major (C) order, the entry at index
+    $(j_1, \dots, j_m)$ of the result is the entry of $x$ at the same position
+    $p$ of that order:
+
+    $$
+    y_{j_1 \dots j_m} = x_{i_1 \dots i_n} \quad\text{where}\quad
+    p = \sum_{k=1}^{n} i_k \prod_{l > k} d_l = \sum_{k=1}^{m} j_k \prod_{l > k} e_l .
+    $$
+    """
+    x = _tensor(x, "x")
+    new_shape = _target_shape(shape, x.size, x.shape)
+    out = np.empty(new_shape, dtype=x.dtype)
+    _reshape_loop(x.reshape(-1), out.reshape(-1))
+    return out
+
+
+def _check_axes(axes, ndim: int) -> tuple[int, ...]:
+    if axes is None:
+        return tuple(range(ndim - 1, -1, -1))
+    if not isinstance(axes, (tuple, list)):
+        raise TypeError(f"axes must be None or a tuple of integers, got {axes!r}")
+    axes = tuple(check_int(a, "axes entry") for a in axes)
+    if len(axes) != ndim:
+        raise ValueError(f"axes must list each of the {ndim} axes of x once, got {axes}")
+    if any(a < -ndim or a >= ndim for a in axes):
+        raise ValueError(f"axes entries must be in [-{ndim}, {ndim}) for x of rank {ndim}, got {axes}")
+    normalised = tuple(a % ndim if ndim else a for a in axes)
+    if sorted(normalised) != list(range(ndim)):
+        raise ValueError(f"axes must be a permutation of the axes of x (each once), got {axes}")
+    return normalised
+
+
+# --8<-- [start:transpose_loop]
+@njit(cache=True)
+def _transpose_loop(x, x_strides, axes, out_shape, out):
+    rank = out_shape.size
+    index = np.zeros(rank, dtype=np.int64)  # (j_1, …, j_n): the index of out_p
+    for p in range(out.size):
+        # axis k of the result is axis σ(k) of x, so x's offset is Σ_k j_k·s_{σ(k)}
+        at = 0
+        for k in range(rank):
+            at += index[k] * x_strides[axes[k]]
+        # y_{j_1…j_n} ← x_{i_1…i_n} with i_{σ(k)} = j_k
+        out[p] = x[at]
+        # next index in row-major order of the result
+        k = rank - 1
+        while k >= 0:
+            index[k] += 1
+            if index[k] < out_shape[k]:
+                break
+            index[k] = 0
+            k -= 1
+# --8<-- [end:transpose_loop]
+
+
+def transpose(x, axes=None):
+    r"""Permute the axes of a tensor; for a matrix, exchange rows and columns.
+
+    Equals ``np.transpose(x, axes)``, but always returns a new C-contiguous
+    array. Without ``axes`` the order of the axes is reversed, which for a
+    matrix is the usual transpose $x^\top$.
+
+    Parameters
+    ----------
+    x : array_like of float32 or float64, any shape
+        The tensor $x$, of shape $(d_1, \dots, d_n)$.
+    axes : tuple of int, optional
+        A permutation $\sigma$ of $(0, \dots, n-1)$: axis $k$ of the result is
+        axis ``axes[k]`` of ``x``. Negative entries count from the end.
+        Default: $(n-1, \dots, 0)$.
+
+    Returns
+    -------
+    ndarray
+        The permuted tensor, of shape $(d_{\sigma(1)}, \dots, d_{\sigma(n)})$
+        and the dtype of ``x``.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a float array or ``axes`` is not a tuple of integers.
+    ValueError
+        If ``axes`` is not a permutation of the axes of ``x``, or ``x`` is empty
+        or holds NaN or infinite values.
+
+    Notes
+    -----
+    $$
+    y_{j_1 \dots j_n} = x_{i_1 \dots i_n} \quad\text{with}\quad i_{\sigma(k)} = j_k ,
+    \qquad\text{for a matrix:}\quad (x^\top)_{ji} = x_{ij} .
+    $$
+    """
+    x = _tensor(x, "x")
+    order = _check_axes(axes, x.ndim)
+    return _transposed(x, order)
+
+
+def _transposed(x: np.ndarray, order: tuple[int, ...]) -> np.ndarray:
+    out = np.empty(tuple(x.shape[a] for a in order), dtype=x.dtype)
+    _transpose_loop(
+        x.reshape(-1), _c_strides(x.shape),
+        np.array(order, dtype=np.int64), _shape_array(out.shape), out.reshape(-1),
+    )
+    return out
+
+
+def _c_strides(shape: tuple[int, ...]) -> np.ndarray:
+    """Row-major element strides: moving one step along axis k skips Π_{l>k} d_l entries."""
+    strides = np.ones(len(shape), dtype=np.int64)
+    for axis in range(len(shape) - 2, -1, -1):
+        strides[axis] = strides[axis + 1] * shape[axis + 1]
+    return strides
+
+
+# ---------------------------------------------------------------- data tensors
+def iter_batches(x, batch_size, *, drop_last=False):
+    r"""Split a data tensor along its batch axis (axis 0) into consecutive batches.
+
+    Yields ``x[0:b]``, ``x[b:2b]``, ... : views of ``x``, not copies, so writing
+    into a batch writes into ``x``. When the number of samples $N$ is not a
+    multiple of the batch size $b$, the last batch is shorter
+    ($N - b\lfloor N/b \rfloor$ samples) unless ``drop_last=True``, which leaves
+    it out, as ``torch.utils.data.DataLoader(drop_last=True)`` does.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, ...)
+        A data tensor whose axis 0 is the batch axis, of any dtype (uint8 images
+        and integer labels included); rank at least 1.
+    batch_size : int
+        The batch size $b \ge 1$.
+    drop_last : bool, default False
+        Leave out a last batch shorter than ``batch_size``.
+
+    Returns
+    -------
+    iterator of ndarray
+        $\lceil N / b \rceil$ batches (or $\lfloor N / b \rfloor$ with
+        ``drop_last=True``), each of shape ``(b, *x.shape[1:])`` but the last.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a NumPy array, ``batch_size`` is not an integer or
+        ``drop_last`` is not a bool.
+    ValueError
+        If ``x`` is a 0-d array (it has no batch axis), has no samples, or
+        ``batch_size < 1``.
+
+    Notes
+    -----
+    Batch $t = 0, 1, \dots$ holds the samples $n$ with
+
+    $$
+    t b \le n < \min\big((t + 1) b, N\big) .
+    $$
+
+    The checks run when the function is called, not when the first batch is drawn.
+    """
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"x must be a numpy array with the batch axis first, got {type(x).__name__}")
+    if x.ndim == 0:
+        raise ValueError("x must have a batch axis (rank at least 1), got a 0-d array")
+    if x.shape[0] == 0:
+        raise ValueError(f"x must hold at least one sample, got shape {x.shape}")
+    batch_size = check_int(batch_size, "batch_size", low=1)
+    drop_last = check_bool(drop_last, "drop_last")
+    return _batches(x, batch_size, drop_last)
+
+
+# --8<-- [start:batches]
+def _batches(x: np.ndarray, batch_size: int, drop_last: bool):
+    n_samples = x.shape[0]
+    # N − (N mod b) keeps only full batches; N keeps the short one at the end too
+    stop = n_samples - n_samples % batch_size if drop_last else n_samples
+    for start in range(0, stop, batch_size):
+        # X^[t] = (X_n) for t·b ≤ n < min((t + 1)·b, N): a slice of axis 0, i.e. a view
+        yield x[start : start + batch_size]
+# --8<-- [end:batches]
+
+
+# channel axis last → first: rank 4 (N, H, W, C) → (N, C, H, W); rank 5 (N, F, H, W, C) → (N, F, C, H, W)
+_LAST_TO_FIRST = {4: (0, 3, 1, 2), 5: (0, 1, 4, 2, 3)}
+_FIRST_TO_LAST = {4: (0, 2, 3, 1), 5: (0, 1, 3, 4, 2)}
+_LAYOUTS = {
+    True: {4: "(samples, height, width, channels)", 5: "(samples, frames, height, width, channels)"},
+    False: {4: "(samples, channels, height, width)", 5: "(samples, frames, channels, height, width)"},
+}
+
+
+def _channel_images(images, *, channels_last: bool) -> np.ndarray:
+    array = _tensor(images, "images")
+    if array.ndim not in (4, 5):
+        raise ValueError(
+            "images must be a rank-4 image batch "
+            f"{_LAYOUTS[channels_last][4]} or a rank-5 video batch "
+            f"{_LAYOUTS[channels_last][5]}, got shape {array.shape} (rank {array.ndim})"
+        )
+    return array
+
+
+def channels_last_to_first(images):
+    r"""Move the channel axis of an image or video batch from last to just before height.
+
+    Converts Keras' default ``channels_last`` layout to PyTorch's
+    ``channels_first`` layout: ``(N, H, W, C) → (N, C, H, W)`` for images and
+    ``(N, F, H, W, C) → (N, F, C, H, W)`` for video. Equals ``np.transpose``
+    with the matching axes, as a new C-contiguous array.
+
+    Parameters
+    ----------
+    images : array_like of float32 or float64, rank 4 or 5
+        A batch in channels-last layout.
+
+    Returns
+    -------
+    ndarray
+        The same entries in channels-first layout, of the dtype of ``images``.
+
+    Raises
+    ------
+    TypeError
+        If ``images`` is not a float array (convert uint8 pixels first, e.g.
+        ``images.astype(np.float32) / 255``).
+    ValueError
+        If ``images`` is not of rank 4 or 5, or is empty or holds NaN or infinite values.
+
+    Notes
+    -----
+    For images (the same with a frame index $f$ after $n$ for video),
+
+    $$
+    y_{n c h w} = x_{n h w c} .
+    $$
+    """
+    array = _channel_images(images, channels_last=True)
+    return _transposed(array, _LAST_TO_FIRST[array.ndim])
+
+
+def channels_first_to_last(images):
+    r"""Move the channel axis of an image or video batch from before height to last.
+
+    The inverse of ``channels_last_to_first``: ``(N, C, H, W) → (N, H, W, C)``
+    for images and ``(N, F, C, H, W) → (N, F, H, W, C)`` for video, as a new
+    C-contiguous array.
+
+    Parameters
+    ----------
+    images : array_like of float32 or float64, rank 4 or 5
+        A batch in channels-first layout.
+
+    Returns
+    -------
+    ndarray
+        The same entries in channels-last layout, of the dtype of ``images``.
+
+    Raises
+    ------
+    TypeError
+        If ``images`` is not a float array.
+    ValueError
+        If ``images`` is not of rank 4 or 5, or is empty or holds NaN or infinite values.
+
+    Notes
+    -----
+    For images (the same with a frame index $f$ after $n$ for video),
+
+    $$
+    y_{n h w c} = x_{n c h w} .
+    $$
+    """
+    array = _channel_images(images, channels_last=False)
+    return _transposed(array, _FIRST_TO_LAST[array.ndim])
