@@ -114,7 +114,7 @@ def on_page_markdown(markdown, page, config, files):
     if src.startswith("api/"):
         markdown = _with_backlinks(markdown, src)
     markdown = _visible_skip_reasons(markdown, src)
-    return markdown + "\n\n" + _abbreviations(exclude=term)
+    return markdown + "\n\n" + _abbreviations(exclude={t.slug for t in _terms if t.page == src})
 
 
 def _page_term(markdown: str, src: str) -> Term | None:
@@ -284,11 +284,11 @@ def _concept_map_html(src: str) -> str:
     return '<div class="concept-map-wrapper" markdown="0">' + "".join(parts) + "</div>\n"
 
 
-def _abbreviations(exclude: Term | None = None) -> str:
+def _abbreviations(exclude: set[str] = frozenset()) -> str:
     """Tooltips for every term and synonym; a term page does not underline its own names."""
     lines = []
     for t in _terms:
-        if t is exclude:
+        if t.slug in exclude:
             continue
         tooltip = f"{t.name}: {t.definition}".replace("]", ")")
         for label in (t.name, *t.synonyms):

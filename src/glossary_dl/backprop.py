@@ -139,7 +139,8 @@ def _as_matching(value, name: str, dtype: np.dtype, shape: tuple[int, ...], like
     array = as_float_array(value, name, ndim=len(shape))
     if isinstance(value, np.ndarray) and array.dtype != dtype:
         raise TypeError(f"{name} must have the same dtype as {like} ({dtype}), got {array.dtype}")
-    array = np.ascontiguousarray(array, dtype=dtype)
+    # astype, not np.ascontiguousarray: the latter turns a 0-d array into shape (1,)
+    array = array.astype(dtype, order="C", copy=False)
     if array.shape != shape:
         raise ValueError(f"{name} must have shape {shape}, got {array.shape}")
     return array

@@ -46,8 +46,7 @@ _EPSILON = 1e-7
 def _prepare_pred(y_pred, *, probabilities: bool) -> np.ndarray:
     """``y_pred`` as a writeable C-contiguous float array of rank >= 1."""
     array = as_float_array(y_pred, "y_pred")
-    # checked on the input: as_float_array's np.ascontiguousarray turns a scalar into shape (1,)
-    if np.ndim(y_pred) == 0:
+    if array.ndim == 0:
         raise ValueError("y_pred must have at least 1 dimension, got a scalar")
     y_pred = array
     if probabilities:

@@ -1,0 +1,723 @@
+r"""Activation functions and their derivatives, written as the loops of the math.
+
+Each activation $f$ comes as a forward function and a ``*_grad`` function that returns the
+vector–Jacobian product $\partial L / \partial x$ given $\delta = \partial L / \partial f(x)$: the
+step that backpropagation takes through the activation.
+
+- `relu`, `leaky_relu`, `sigmoid`, `tanh`, `gelu` act element by element on an array of any
+  rank (a 0-d array included), so their ``*_grad`` is $\delta \odot f'(x)$;
+- `softmax` normalises along one axis (``axis=-1`` by default), so `softmax_grad` multiplies by
+  the full Jacobian of that axis.
+
+Names and defaults are those of ``keras.activations`` (``leaky_relu`` slope 0.2, ``gelu`` exact).
+Inputs are float32 or float64, non-empty and finite; results keep the input's dtype. The loops
+compute in float64 and round once, and use the forms that do not overflow: the two-branch sigmoid,
+softmax shifted by its maximum, $\tanh$ through ``expm1`` and the Gaussian CDF through ``erfc``.
+``relu`` and ``relu_grad`` are the loops of `glossary_dl.backprop`, shared rather than copied.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from glossary_dl._validation import as_float_array, check_bool, check_int, check_real
+from glossary_dl.backprop import _relu_backward_loop, _relu_forward_loop
+from glossary_dl.losses import _sigmoid
+
+__all__ = [
+    "gelu",
+    "gelu_grad",
+    "leaky_relu",
+    "leaky_relu_grad",
+    "relu",
+    "relu_grad",
+    "sigmoid",
+    "sigmoid_grad",
+    "softmax",
+    "softmax_grad",
+    "tanh",
+    "tanh_grad",
+]
+
+# √(2/π) and 1/√(2π), the constants of the tanh approximation of GELU and of the normal density φ
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_INV_SQRT_2 = 1.0 / math.sqrt(2.0)
+
+
+# ---------------------------------------------------------------- compiled loops
+# They assume clean input: C-contiguous float arrays of one dtype, flattened to 1-d (softmax: 2-d,
+# the softmax axis last), shapes already checked. Each value is read as a float64 and the result
+# is rounded once to the output's dtype.
+
+
+# --8<-- [start:leaky_relu_loops]
+@njit(cache=True)
+def _leaky_relu_loop(x, negative_slope, a):
+    for k in range(x.size):
+        # f(x_k) = x_k if x_k > 0, else α·x_k
+        a[k] = x[k] if x[k] > 0.0 else negative_slope * float(x[k])
+
+
+@njit(cache=True)
+def _leaky_relu_grad_loop(x, grad_out, negative_slope, grad_in):
+    for k in range(x.size):
+        # (∂L/∂x)_k = δ_k·f'(x_k), f'(x) = 1 if x > 0, else α   (α at x = 0, as torch takes it)
+        grad_in[k] = grad_out[k] if x[k] > 0.0 else negative_slope * float(grad_out[k])
+# --8<-- [end:leaky_relu_loops]
+
+
+# --8<-- [start:sigmoid_loops]
+@njit(cache=True)
+def _sigmoid_loop(x, a):
+    for k in range(x.size):
+        # σ(x_k) = 1/(1 + e^{−x_k}), through the two branches of _sigmoid (exp never overflows)
+        a[k] = _sigmoid(float(x[k]))
+
+
+@njit(cache=True)
+def _sigmoid_grad_loop(x, grad_out, grad_in):
+    for k in range(x.size):
+        # e = e^{−|x_k|} ∈ (0, 1]: never overflows
+        e = np.exp(-abs(float(x[k])))
+        # σ'(x) = σ(x)·(1 − σ(x)) = e^{−|x|}/(1 + e^{−|x|})², free of the cancellation in 1 − σ(x)
+        # (∂L/∂x)_k = δ_k·σ'(x_k)
+        grad_in[k] = float(grad_out[k]) * (e / ((1.0 + e) * (1.0 + e)))
+# --8<-- [end:sigmoid_loops]
+
+
+# --8<-- [start:tanh_loops]
+@njit(cache=True)
+def _tanh_loop(x, a):
+    for k in range(x.size):
+        x_k = float(x[k])
+        # d = e^{−2|x_k|} − 1 ∈ (−1, 0], by expm1 so that a small |x_k| keeps its digits
+        d = math.expm1(-2.0 * abs(x_k))
+        # tanh|x| = (1 − e^{−2|x|})/(1 + e^{−2|x|}) = −d/(2 + d), and tanh is odd
+        t = -d / (2.0 + d)
+        a[k] = t if x_k >= 0.0 else -t
+
+
+@njit(cache=True)
+def _tanh_grad_loop(x, grad_out, grad_in):
+    for k in range(x.size):
+        # e = e^{−2|x_k|} ∈ (0, 1]
+        e = np.exp(-2.0 * abs(float(x[k])))
+        # tanh'(x) = 1 − tanh²(x) = 4·e^{−2|x|}/(1 + e^{−2|x|})², free of the cancellation in 1 − tanh²
+        # (∂L/∂x)_k = δ_k·tanh'(x_k)
+        grad_in[k] = float(grad_out[k]) * (4.0 * e / ((1.0 + e) * (1.0 + e)))
+# --8<-- [end:tanh_loops]
+
+
+# --8<-- [start:softmax_loops]
+@njit(cache=True)
+def _shift_and_sum(x, row):
+    n = x.shape[1]
+    # x^max = max_j x_j, so that every exponent below is ≤ 0 and cannot overflow
+    x_max = float(x[row, 0])
+    for j in range(1, n):
+        x_max = max(x_max, float(x[row, j]))
+    # Z = Σ_j e^{x_j − x^max} ∈ [1, n]: the largest term is e^0 = 1, so Z never underflows to 0
+    total = 0.0
+    for j in range(n):
+        total += np.exp(float(x[row, j]) - x_max)
+    return x_max, total
+
+
+@njit(cache=True)
+def _softmax_loop(x, s):
+    n_rows, n = x.shape
+    for row in range(n_rows):
+        x_max, total = _shift_and_sum(x, row)
+        for i in range(n):
+            # s_i = e^{x_i}/Σ_j e^{x_j} = e^{x_i − x^max}/Z
+            s[row, i] = np.exp(float(x[row, i]) - x_max) / total
+
+
+@njit(cache=True)
+def _softmax_grad_loop(x, grad_out, grad_in):
+    n_rows, n = x.shape
+    for row in range(n_rows):
+        x_max, total = _shift_and_sum(x, row)
+        # ⟨δ, s⟩ = Σ_j δ_j·s_j
+        dot = 0.0
+        for j in range(n):
+            dot += float(grad_out[row, j]) * (np.exp(float(x[row, j]) - x_max) / total)
+        for i in range(n):
+            # (∂L/∂x)_i = Σ_j δ_j·∂s_j/∂x_i = Σ_j δ_j·s_j·(1[i = j] − s_i) = s_i·(δ_i − ⟨δ, s⟩)
+            s_i = np.exp(float(x[row, i]) - x_max) / total
+            grad_in[row, i] = s_i * (float(grad_out[row, i]) - dot)
+# --8<-- [end:softmax_loops]
+
+
+# --8<-- [start:gelu_loops]
+@njit(cache=True)
+def _gelu_loop(x, approximate, a):
+    for k in range(x.size):
+        x_k = float(x[k])
+        if approximate:
+            # u = √(2/π)·(x + 0.044715·x³)
+            u = _SQRT_2_OVER_PI * (x_k + 0.044715 * x_k * x_k * x_k)
+            # ½·x·(1 + tanh u) = x·σ(2u): the same value, without the cancellation in 1 + tanh u < 0
+            a[k] = x_k * _sigmoid(2.0 * u)
+        else:
+            # gelu(x) = x·Φ(x), Φ(x) = ½·erfc(−x/√2) (erfc keeps the left tail, where 1 + erf cancels)
+            a[k] = x_k * 0.5 * math.erfc(-x_k * _INV_SQRT_2)
+
+
+@njit(cache=True)
+def _gelu_grad_loop(x, grad_out, approximate, grad_in):
+    for k in range(x.size):
+        x_k = float(x[k])
+        if approximate:
+            # u = √(2/π)·(x + 0.044715·x³),  u' = √(2/π)·(1 + 3·0.044715·x²)
+            u = _SQRT_2_OVER_PI * (x_k + 0.044715 * x_k * x_k * x_k)
+            du = _SQRT_2_OVER_PI * (1.0 + 3.0 * 0.044715 * x_k * x_k)
+            # e = e^{−2|u|}, so σ'(2u) = e/(1 + e)²
+            e = np.exp(-2.0 * abs(u))
+            # f'(x) = d/dx [x·σ(2u)] = σ(2u) + x·2σ'(2u)·u'
+            derivative = _sigmoid(2.0 * u) + x_k * 2.0 * (e / ((1.0 + e) * (1.0 + e))) * du
+        else:
+            # f'(x) = Φ(x) + x·φ(x), φ(x) = e^{−x²/2}/√(2π)
+            derivative = 0.5 * math.erfc(-x_k * _INV_SQRT_2) + x_k * _INV_SQRT_2PI * np.exp(-0.5 * x_k * x_k)
+        # (∂L/∂x)_k = δ_k·f'(x_k)
+        grad_in[k] = float(grad_out[k]) * derivative
+# --8<-- [end:gelu_loops]
+
+
+# ---------------------------------------------------------------- validation helpers
+def _check_x(x) -> np.ndarray:
+    return as_float_array(x, "x")
+
+
+def _check_x_and_grad_out(x, grad_out) -> tuple[np.ndarray, np.ndarray]:
+    x = _check_x(x)
+    given = grad_out
+    grad_out = as_float_array(grad_out, "grad_out")
+    if isinstance(given, np.ndarray) and grad_out.dtype != x.dtype:
+        raise TypeError(f"grad_out must have the same dtype as x ({x.dtype}), got {grad_out.dtype}")
+    if grad_out.shape != x.shape:
+        raise ValueError(f"grad_out must have the shape of x, {x.shape}, got {grad_out.shape}")
+    # a list given as grad_out is float64: round it to the dtype of x, keeping a 0-d array 0-d
+    return x, grad_out.astype(x.dtype, copy=False)
+
+
+def _check_axis(axis, x: np.ndarray) -> int:
+    if x.ndim < 1:
+        raise ValueError(f"x must have at least 1 dimension for softmax, got shape {x.shape}")
+    axis = check_int(axis, "axis")
+    if not -x.ndim <= axis < x.ndim:
+        raise ValueError(
+            f"axis must be in [{-x.ndim}, {x.ndim}) for x of shape {x.shape}, got {axis}"
+        )
+    return axis % x.ndim
+
+
+def _rows_along(array: np.ndarray, axis: int) -> np.ndarray:
+    """A C-contiguous 2-d copy with ``axis`` last: one row per softmax vector."""
+    moved = np.moveaxis(array, axis, -1)
+    return np.ascontiguousarray(moved).reshape(-1, array.shape[axis])
+
+
+def _from_rows(rows: np.ndarray, shape: tuple[int, ...], axis: int) -> np.ndarray:
+    """Undo `_rows_along`: back to ``shape`` with the softmax axis where it was."""
+    moved_shape = tuple(n for i, n in enumerate(shape) if i != axis) + (shape[axis],)
+    return np.ascontiguousarray(np.moveaxis(rows.reshape(moved_shape), -1, axis))
+
+
+def _check_slope(negative_slope) -> float:
+    return check_real(negative_slope, "negative_slope", low=0.0)
+
+
+def _check_approximate(approximate) -> bool:
+    if isinstance(approximate, str):
+        raise TypeError(
+            f"approximate must be True or False, got {approximate!r} "
+            "(torch's approximate='tanh' is approximate=True here)"
+        )
+    return check_bool(approximate, "approximate")
+
+
+# ---------------------------------------------------------------- ReLU
+def relu(x):
+    r"""The rectified linear unit: $x$ where it is positive, 0 elsewhere.
+
+    The same loop as `glossary_dl.backprop.relu_forward`, under the Keras name.
+
+    Parameters
+    ----------
+    x : array_like of float32 or float64, any shape
+        Pre-activations. Lists become float64; a 0-d array gives a 0-d array.
+
+    Returns
+    -------
+    ndarray
+        $\max(x, 0)$, same shape and dtype as ``x``.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a float array (integer, complex, object arrays are refused).
+    ValueError
+        If ``x`` is empty or holds NaN or infinite values.
+
+    Notes
+    -----
+    $$
+    \operatorname{relu}(x) = \max(x, 0) =
+    \begin{cases} x & x > 0 \\ 0 & x \le 0 \end{cases}
+    $$
+    """
+    x = _check_x(x)
+    a = np.empty_like(x)
+    _relu_forward_loop(x.reshape(-1), a.reshape(-1))
+    return a
+
+
+def relu_grad(x, grad_out):
+    r"""Vector–Jacobian product of ReLU: the incoming gradient where $x > 0$, 0 elsewhere.
+
+    Parameters
+    ----------
+    x : array_like of float32 or float64, any shape
+        The input the ReLU saw in the forward pass.
+    grad_out : array_like of float, same shape as ``x``
+        $\delta = \partial L / \partial \operatorname{relu}(x)$; an array must have the dtype of ``x``.
+
+    Returns
+    -------
+    ndarray
+        $\partial L / \partial x$, same shape and dtype as ``x``.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not a float array or ``grad_out`` does not have the dtype of ``x``.
+    ValueError
+        If the shapes differ, an array is empty or holds NaN or infinite values.
+
+    Notes
+    -----
+    The derivative is 1 for $x > 0$ and 0 for $x < 0$; at $x = 0$ it does not exist and is taken
+    as 0, as PyTorch (and Keras on it) does:
+
+    $$
+    \frac{\partial L}{\partial x} = \delta \odot 1[x > 0] .
+    $$
+    """
+    x, grad_out = _check_x_and_grad_out(x, grad_out)
+    grad_in = np.empty_like(x)
+    _relu_backward_loop(x.reshape(-1), grad_out.reshape(-1), grad_in.reshape(-1))
+    return grad_in
+
+
+# ---------------------------------------------------------------- leaky ReLU
+def leaky_relu(x, negative_slope=0.2):
+    r"""Leaky ReLU: $x$ where it is positive, a small multiple $\alpha x$ elsewhere.
+
+    Parameters
+    ----------
+    x : array_like of float32 or float64, any shape
+        Pre-activations.
+    negative_slope : float, optional
+        The slope $\alpha \ge 0$ for negative inputs; 0.2 as in ``keras.activations.leaky_relu``
+        (``keras.layers.LeakyReLU`` uses 0.3, ``torch.nn.functional.leaky_relu`` 0.01).
+
+    Returns
+    -------
+    ndarray
+        $f(x)$, same shape and dtype as ``x``.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a float array or ``negative_slope`` not a real number.
+    ValueError
+        If ``x`` is empty or not finite, or ``negative_slope`` is negative or not finite.
+
+    Notes
+    -----
+    $$
+    f(x) = \begin{cases} x & x > 0 \\ \alpha x & x \le 0 \end{cases}
+    \qquad
+    f'(x) = \begin{cases} 1 & x > 0 \\ \alpha & x \le 0 \end{cases}
+    $$
+
+    With $\alpha = 0$ it is ReLU; a negative $\alpha$ would make $f$ non-monotone and is refused,
+    as ``keras.layers.LeakyReLU`` refuses it.
+    """
+    x = _check_x(x)
+    negative_slope = _check_slope(negative_slope)
+    a = np.empty_like(x)
+    _leaky_relu_loop(x.reshape(-1), negative_slope, a.reshape(-1))
+    return a
+
+
+def leaky_relu_grad(x, grad_out, negative_slope=0.2):
+    r"""Vector–Jacobian product of leaky ReLU: $\delta$ where $x > 0$, $\alpha\,\delta$ elsewhere.
+
+    Parameters
+    ----------
+    x : array_like of float32 or float64, any shape
+        The input of the forward pass.
+    grad_out : array_like of float, same shape as ``x``
+        $\delta = \partial L / \partial f(x)$; an array must have the dtype of ``x``.
+    negative_slope : float, optional
+        The slope $\alpha \ge 0$ used in the forward pass (default 0.2).
+
+    Returns
+    -------
+    ndarray
+        $\partial L / \partial x$, same shape and dtype as ``x``.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not a float array, ``grad_out`` does not have the dtype of ``x``, or
+        ``negative_slope`` is not a real number.
+    ValueError
+        If the shapes differ, an array is empty or not finite, or ``negative_slope`` is negative.
+
+    Notes
+    -----
+    At $x = 0$ the slope $\alpha$ is used, as in PyTorch:
+
+    $$
+    \frac{\partial L}{\partial x} = \delta \odot \big(1[x > 0] + \alpha\, 1[x \le 0]\big) .
+    $$
+    """
+    x, grad_out = _check_x_and_grad_out(x, grad_out)
+    negative_slope = _check_slope(negative_slope)
+    grad_in = np.empty_like(x)
+    _leaky_relu_grad_loop(x.reshape(-1), grad_out.reshape(-1), negative_slope, grad_in.reshape(-1))
+    return grad_in
+
+
+# ---------------------------------------------------------------- sigmoid
+def sigmoid(x):
+    r"""The logistic sigmoid, which squashes any real number into $(0, 1)$.
+
+    Parameters
+    ----------
+    x : array_like of float32 or float64, any shape
+        Pre-activations (logits).
+
+    Returns
+    -------
+    ndarray
+        $\sigma(x)$, same shape and dtype as ``x``. Exactly 0 or 1 only where the true value
+        rounds to it (e.g. $x \le -746$ or $x \ge 37$ in float64).
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a float array.
+    ValueError
+        If ``x`` is empty or holds NaN or infinite values.
+
+    Notes
+    -----
+    $$
+    \sigma(x) = \frac{1}{1 + e^{-x}} =
+    \begin{cases} 1 / (1 + e^{-x}) & x \ge 0 \\ e^{x} / (1 + e^{x}) & x < 0 \end{cases}
+    $$
+
+    The second form is the same number; each branch only ever exponentiates a non-positive
+    value, so nothing overflows at $x = \pm 1000$.
+    """
+    x = _check_x(x)
+    a = np.empty_like(x)
+    _sigmoid_loop(x.reshape(-1), a.reshape(-1))
+    return a
+
+
+def sigmoid_grad(x, grad_out):
+    r"""Vector–Jacobian product of the sigmoid, $\delta \odot \sigma(x)(1 - \sigma(x))$.
+
+    Parameters
+    ----------
+    x : array_like of float32 or float64, any shape
+        The input of the forward pass.
+    grad_out : array_like of float, same shape as ``x``
+        $\delta = \partial L / \partial \sigma(x)$; an array must have the dtype of ``x``.
+
+    Returns
+    -------
+    ndarray
+        $\partial L / \partial x$, same shape and dtype as ``x``.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not a float array or ``grad_out`` does not have the dtype of ``x``.
+    ValueError
+        If the shapes differ, an array is empty or holds NaN or infinite values.
+
+    Notes
+    -----
+    $$
+    \sigma'(x) = \sigma(x)\,\big(1 - \sigma(x)\big) = \frac{e^{-|x|}}{\big(1 + e^{-|x|}\big)^2},
+    \qquad \frac{\partial L}{\partial x} = \delta \odot \sigma'(x) .
+    $$
+
+    The last form keeps full relative accuracy in the tails, where $1 - \sigma(x)$ rounds to 0.
+    """
+    x, grad_out = _check_x_and_grad_out(x, grad_out)
+    grad_in = np.empty_like(x)
+    _sigmoid_grad_loop(x.reshape(-1), grad_out.reshape(-1), grad_in.reshape(-1))
+    return grad_in
+
+
+# ---------------------------------------------------------------- tanh
+def tanh(x):
+    r"""The hyperbolic tangent, which squashes any real number into $(-1, 1)$, odd and zero-centred.
+
+    Parameters
+    ----------
+    x : array_like of float32 or float64, any shape
+        Pre-activations.
+
+    Returns
+    -------
+    ndarray
+        $\tanh(x)$, same shape and dtype as ``x``.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a float array.
+    ValueError
+        If ``x`` is empty or holds NaN or infinite values.
+
+    Notes
+    -----
+    $$
+    \tanh(x) = \frac{e^{x} - e^{-x}}{e^{x} + e^{-x}}
+    = \operatorname{sign}(x)\,\frac{1 - e^{-2|x|}}{1 + e^{-2|x|}} = 2\sigma(2x) - 1
+    $$
+
+    The loop evaluates the middle form with $e^{-2|x|} - 1$ computed by ``expm1``, so large
+    $|x|$ cannot overflow and small $|x|$ loses no digits; the result is exactly odd.
+    """
+    x = _check_x(x)
+    a = np.empty_like(x)
+    _tanh_loop(x.reshape(-1), a.reshape(-1))
+    return a
+
+
+def tanh_grad(x, grad_out):
+    r"""Vector–Jacobian product of tanh, $\delta \odot (1 - \tanh^2 x)$.
+
+    Parameters
+    ----------
+    x : array_like of float32 or float64, any shape
+        The input of the forward pass.
+    grad_out : array_like of float, same shape as ``x``
+        $\delta = \partial L / \partial \tanh(x)$; an array must have the dtype of ``x``.
+
+    Returns
+    -------
+    ndarray
+        $\partial L / \partial x$, same shape and dtype as ``x``.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not a float array or ``grad_out`` does not have the dtype of ``x``.
+    ValueError
+        If the shapes differ, an array is empty or holds NaN or infinite values.
+
+    Notes
+    -----
+    $$
+    \tanh'(x) = 1 - \tanh^2(x) = \frac{4\,e^{-2|x|}}{\big(1 + e^{-2|x|}\big)^2},
+    \qquad \frac{\partial L}{\partial x} = \delta \odot \tanh'(x) .
+    $$
+    """
+    x, grad_out = _check_x_and_grad_out(x, grad_out)
+    grad_in = np.empty_like(x)
+    _tanh_grad_loop(x.reshape(-1), grad_out.reshape(-1), grad_in.reshape(-1))
+    return grad_in
+
+
+# ---------------------------------------------------------------- softmax
+def softmax(x, axis=-1):
+    r"""Softmax along one axis: exponentiate, then divide by the sum, giving a probability vector.
+
+    Parameters
+    ----------
+    x : array_like of float32 or float64, at least 1-d
+        Scores (logits).
+    axis : int, optional
+        The axis along which the entries sum to 1; the last one by default, as in Keras
+        (``torch.nn.functional.softmax`` needs ``dim``).
+
+    Returns
+    -------
+    ndarray
+        $s = \operatorname{softmax}(x)$, same shape and dtype as ``x``; every slice along ``axis``
+        is non-negative and sums to 1.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a float array or ``axis`` not an integer.
+    ValueError
+        If ``x`` is 0-d, empty or not finite, or ``axis`` is outside $[-\text{ndim}, \text{ndim})$.
+
+    Notes
+    -----
+    For one vector $x$ of length $n$ along ``axis``, with $x^{\max} = \max_j x_j$:
+
+    $$
+    s_i = \frac{e^{x_i}}{\sum_{j=1}^{n} e^{x_j}}
+    = \frac{e^{x_i - x^{\max}}}{\sum_{j=1}^{n} e^{x_j - x^{\max}}} .
+    $$
+
+    Subtracting $x^{\max}$ changes nothing mathematically (it cancels), but keeps every exponent
+    $\le 0$ and the denominator $\ge 1$, so scores of $\pm 1000$ neither overflow nor divide by 0.
+    """
+    x = _check_x(x)
+    axis = _check_axis(axis, x)
+    rows = _rows_along(x, axis)
+    s = np.empty_like(rows)
+    _softmax_loop(rows, s)
+    return _from_rows(s, x.shape, axis)
+
+
+def softmax_grad(x, grad_out, axis=-1):
+    r"""Vector–Jacobian product of softmax: $\delta$ times the full Jacobian of each slice.
+
+    Parameters
+    ----------
+    x : array_like of float32 or float64, at least 1-d
+        The scores of the forward pass.
+    grad_out : array_like of float, same shape as ``x``
+        $\delta = \partial L / \partial s$; an array must have the dtype of ``x``.
+    axis : int, optional
+        The softmax axis of the forward pass (default the last).
+
+    Returns
+    -------
+    ndarray
+        $\partial L / \partial x$, same shape and dtype as ``x``.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not a float array, ``grad_out`` does not have the dtype of ``x``, or
+        ``axis`` is not an integer.
+    ValueError
+        If the shapes differ, ``x`` is 0-d, an array is empty or not finite, or ``axis`` is out
+        of range.
+
+    Notes
+    -----
+    Every output of a slice depends on every input of it; the Jacobian
+    $J_{ji} = \partial s_j / \partial x_i = s_j (1[i = j] - s_i)$ is not diagonal, and
+
+    $$
+    \frac{\partial L}{\partial x_i} = \sum_{j} \delta_j\, s_j \big(1[i = j] - s_i\big)
+    = s_i \Big(\delta_i - \sum_{j} \delta_j s_j\Big) .
+    $$
+    """
+    x, grad_out = _check_x_and_grad_out(x, grad_out)
+    axis = _check_axis(axis, x)
+    rows = _rows_along(x, axis)
+    grad_in = np.empty_like(rows)
+    _softmax_grad_loop(rows, _rows_along(grad_out, axis), grad_in)
+    return _from_rows(grad_in, x.shape, axis)
+
+
+# ---------------------------------------------------------------- GELU
+def gelu(x, approximate=False):
+    r"""Gaussian error linear unit: $x$ weighted by the probability that a standard normal is below it.
+
+    Parameters
+    ----------
+    x : array_like of float32 or float64, any shape
+        Pre-activations.
+    approximate : bool, optional
+        False (default, as ``keras.activations.gelu`` and ``torch.nn.functional.gelu``): the exact
+        form with the normal CDF. True: the tanh approximation (torch's ``approximate="tanh"``,
+        the default of ``keras.ops.gelu``).
+
+    Returns
+    -------
+    ndarray
+        $\operatorname{gelu}(x)$, same shape and dtype as ``x``.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a float array or ``approximate`` is not True or False.
+    ValueError
+        If ``x`` is empty or holds NaN or infinite values.
+
+    Notes
+    -----
+    With $\Phi$ the standard normal CDF and $u = \sqrt{2/\pi}\,(x + 0.044715\,x^3)$,
+
+    $$
+    \operatorname{gelu}(x) = x\,\Phi(x) = \frac{x}{2}\left(1 + \operatorname{erf}\frac{x}{\sqrt 2}\right)
+    \approx \frac{x}{2}\big(1 + \tanh u\big) = x\,\sigma(2u) .
+    $$
+
+    The two forms differ by at most about $4.7 \times 10^{-4}$ on $[-4, 4]$. The loop uses
+    $\Phi(x) = \tfrac12 \operatorname{erfc}(-x/\sqrt 2)$ and $x\,\sigma(2u)$, which keep their
+    relative accuracy for negative $x$, where $1 + \operatorname{erf}$ and $1 + \tanh$ cancel.
+    """
+    x = _check_x(x)
+    approximate = _check_approximate(approximate)
+    a = np.empty_like(x)
+    _gelu_loop(x.reshape(-1), approximate, a.reshape(-1))
+    return a
+
+
+def gelu_grad(x, grad_out, approximate=False):
+    r"""Vector–Jacobian product of GELU, $\delta \odot \operatorname{gelu}'(x)$, exact or tanh form.
+
+    Parameters
+    ----------
+    x : array_like of float32 or float64, any shape
+        The input of the forward pass.
+    grad_out : array_like of float, same shape as ``x``
+        $\delta = \partial L / \partial \operatorname{gelu}(x)$; an array must have the dtype of ``x``.
+    approximate : bool, optional
+        The form used in the forward pass (default False, the exact one).
+
+    Returns
+    -------
+    ndarray
+        $\partial L / \partial x$, same shape and dtype as ``x``.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not a float array, ``grad_out`` does not have the dtype of ``x``, or
+        ``approximate`` is not True or False.
+    ValueError
+        If the shapes differ, an array is empty or holds NaN or infinite values.
+
+    Notes
+    -----
+    With $\varphi(x) = e^{-x^2/2} / \sqrt{2\pi}$ the normal density and
+    $u' = \sqrt{2/\pi}\,(1 + 3 \cdot 0.044715\,x^2)$,
+
+    $$
+    \operatorname{gelu}'(x) = \Phi(x) + x\,\varphi(x)
+    \quad\text{(exact)}, \qquad
+    \frac{d}{dx}\big[x\,\sigma(2u)\big] = \sigma(2u) + 2x\,\sigma'(2u)\,u'
+    \quad\text{(tanh form)} .
+    $$
+
+    GELU is not monotone: its derivative is negative for $x$ below about $-0.75$.
+    """
+    x, grad_out = _check_x_and_grad_out(x, grad_out)
+    approximate = _check_approximate(approximate)
+    grad_in = np.empty_like(x)
+    _gelu_grad_loop(x.reshape(-1), grad_out.reshape(-1), approximate, grad_in.reshape(-1))
+    return grad_in
