@@ -16,7 +16,9 @@ Kernels use the Keras layout, shape (in, out).
 from __future__ import annotations
 
 import numbers
+from contextlib import contextmanager
 
+import numba
 import numpy as np
 from numba import njit, prange
 
@@ -197,7 +199,7 @@ def dense_forward(x, kernel, bias):
     """
     x, kernel, bias = _check_dense(x, kernel, bias, "bias", lambda x, k: (k.shape[1],))
     z = np.empty((x.shape[0], kernel.shape[1]), dtype=x.dtype)
-    _dense_forward_loop(x, kernel, bias, z)
+    _dense_forward(x, kernel, bias, z)
     return z
 
 
@@ -249,11 +251,36 @@ def dense_backward(x, kernel, grad_out):
     return _dense_backward(x, kernel, grad_out, with_grad_x=True)
 
 
+# Below this many multiply-adds, waking the thread pool costs more than it saves
+# (a small network trained step by step ran ~30× slower in parallel on a busy
+# 2-core machine), so small products run on one thread.
+_PARALLEL_MIN_MACS = 1 << 18
+
+
+@contextmanager
+def _threads_for(macs: int):
+    if macs >= _PARALLEL_MIN_MACS:
+        yield
+        return
+    previous = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)
+
+
+def _dense_forward(x, kernel, bias, z):
+    with _threads_for(x.shape[0] * kernel.shape[0] * kernel.shape[1]):
+        _dense_forward_loop(x, kernel, bias, z)
+
+
 def _dense_backward(x, kernel, delta, *, with_grad_x: bool):
     grad_x = np.empty(x.shape if with_grad_x else (0, 0), dtype=x.dtype)
     grad_kernel = np.empty(kernel.shape, dtype=x.dtype)
     grad_bias = np.empty(kernel.shape[1], dtype=x.dtype)
-    _dense_backward_loop(x, kernel, delta, grad_x, grad_kernel, grad_bias, with_grad_x)
+    with _threads_for(x.shape[0] * kernel.shape[0] * kernel.shape[1]):
+        _dense_backward_loop(x, kernel, delta, grad_x, grad_kernel, grad_bias, with_grad_x)
     return (grad_x if with_grad_x else None), grad_kernel, grad_bias
 
 
@@ -498,7 +525,7 @@ class DenseNetwork:
         for layer, (kernel, bias) in enumerate(zip(self.kernels, self.biases), start=1):
             # z_l = a_{l−1}·W_l + b_l
             z = np.empty((a.shape[0], kernel.shape[1]), dtype=self.dtype)
-            _dense_forward_loop(a, kernel, bias, z)
+            _dense_forward(a, kernel, bias, z)
             # keep a_{l−1} (for ∂L/∂W_l) and z_l (for the ReLU mask)
             self._cache.append((a, z))
             if layer < n_layers:

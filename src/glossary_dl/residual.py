@@ -20,7 +20,7 @@ from glossary_dl._validation import as_float_array
 from glossary_dl.backprop import (
     _as_matching,
     _dense_backward,
-    _dense_forward_loop,
+    _dense_forward,
     _relu_backward_loop,
     _relu_forward_loop,
 )
@@ -72,12 +72,12 @@ def _forward(x, kernel1, bias1, kernel2, bias2):
     n_samples, n_features = x.shape
     # z_1 = x·W_1 + b_1,  h = relu(z_1)
     z1 = np.empty((n_samples, kernel1.shape[1]), dtype=x.dtype)
-    _dense_forward_loop(x, kernel1, bias1, z1)
+    _dense_forward(x, kernel1, bias1, z1)
     h = np.empty_like(z1)
     _relu_forward_loop(z1.reshape(-1), h.reshape(-1))
     # F(x) = h·W_2 + b_2
     f = np.empty_like(x)
-    _dense_forward_loop(h, kernel2, bias2, f)
+    _dense_forward(h, kernel2, bias2, f)
     # s = x + F(x),  y = relu(s)
     s = np.empty_like(x)
     _residual_add_loop(x.reshape(-1), f.reshape(-1), s.reshape(-1))
