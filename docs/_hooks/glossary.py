@@ -96,6 +96,8 @@ def on_page_markdown(markdown, page, config, files):
             return _index_markdown(src)
         if kind == "concept-map":
             return _concept_map_html(src)
+        if kind == "table":
+            return _table_markdown(src)
         if kind in ("card", "related"):
             owner = _anchored_term_before(markdown, match.start(), src) or term
             if owner is None:
@@ -204,6 +206,15 @@ def _related_markdown(term: Term, src: str) -> str:
         lines.append("**Builds on this:** " + ", ".join(_link(t, src) for t in later))
         lines.append("")
     return "\n".join(lines) or "*No related terms yet.*\n"
+
+
+def _table_markdown(src: str) -> str:
+    """Every term in one table, in registry order (grouped by family), for the landing page."""
+    lines = ["| term | also called | in one line |", "| --- | --- | --- |"]
+    for t in _terms:
+        synonyms = ", ".join(t.synonyms) or "—"
+        lines.append(f"| {_link(t, src)} | {synonyms} | {t.definition} |")
+    return "\n".join(lines) + "\n"
 
 
 def _index_markdown(src: str) -> str:
