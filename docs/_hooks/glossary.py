@@ -260,9 +260,13 @@ def _concept_map_html(src: str) -> str:
     columns: dict[int, list[Term]] = {}
     for t in sorted(nodes, key=lambda t: t.name.lower()):
         columns.setdefault(depth[t.slug], []).append(t)
-    box_w, box_h, gap_x, gap_y, pad = 190, 30, 70, 14, 10
+    box_w, box_h, gap_x, gap_y, pad = 170, 28, 46, 10, 10
     position = {}
-    for column, members in columns.items():
+    for column in sorted(columns):
+        members = columns[column]
+        if column > 0:
+            # Barycentre ordering: sit each term near its prerequisites, so arrows cross less.
+            members.sort(key=lambda t: sum(position[p][1] for p in t.prerequisites) / len(t.prerequisites))
         for row, t in enumerate(members):
             position[t.slug] = (pad + column * (box_w + gap_x), pad + row * (box_h + gap_y))
     width = pad * 2 + len(columns) * (box_w + gap_x) - gap_x
