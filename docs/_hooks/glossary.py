@@ -260,7 +260,7 @@ def _concept_map_html(src: str) -> str:
     columns: dict[int, list[Term]] = {}
     for t in sorted(nodes, key=lambda t: t.name.lower()):
         columns.setdefault(depth[t.slug], []).append(t)
-    box_w, box_h, gap_x, gap_y, pad = 170, 28, 46, 10, 10
+    box_w, box_h, gap_x, gap_y, pad = 196, 28, 46, 10, 10
     position = {}
     for column in sorted(columns):
         members = columns[column]
