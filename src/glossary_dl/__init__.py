@@ -9,4 +9,4 @@ Submodules are not imported here, so ``import glossary_dl`` stays cheap.
 
 __version__ = "0.1.0"
 
-__all__ = ["backprop", "kernels", "losses", "optimizers"]
+__all__ = ["activations", "autodiff", "backprop", "calculus", "convolutions", "datasets", "hardware", "initializers", "kernels", "layers", "losses", "models", "normalization", "optimizers", "residual", "tensors", "training", "trees"]
