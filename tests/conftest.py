@@ -44,3 +44,15 @@ def site_dir(tmp_path_factory) -> Path:
         env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
     )
     return target
+
+
+# ---------------------------------------------------------------- verification record (plugin)
+# The ``verifies`` marker, docs/_registry/verification.json and the session summary of the
+# hostile-input cases live in tests/verification_record.py; its hooks are registered here.
+from verification_record import (  # noqa: E402,F401
+    pytest_collection_modifyitems,
+    pytest_configure,
+    pytest_runtest_logreport,
+    pytest_sessionfinish,
+    pytest_terminal_summary,
+)

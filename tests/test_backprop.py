@@ -29,6 +29,7 @@ def tensor(array, requires_grad=False):
 # ---------------------------------------------------------------- dense layer
 @pytest.mark.oracle
 @pytest.mark.parametrize("shape", DENSE_SHAPES, ids=str)
+@pytest.mark.verifies("glossary_dl.backprop.dense_forward", oracle="torch", rtol={"float64": 1e-12, "float32": 1e-5})
 def test_dense_forward_matches_torch(shape, dtype, rng):
     n, n_in, n_out = shape
     x, w, b = (rng.standard_normal(s).astype(dtype) for s in [(n, n_in), (n_in, n_out), (n_out,)])
@@ -40,6 +41,7 @@ def test_dense_forward_matches_torch(shape, dtype, rng):
 
 @pytest.mark.oracle
 @pytest.mark.parametrize("shape", DENSE_SHAPES, ids=str)
+@pytest.mark.verifies("glossary_dl.backprop.dense_backward", oracle="torch", rtol={"float64": 1e-12, "float32": 1e-5})
 def test_dense_backward_matches_torch_autograd(shape, dtype, rng):
     n, n_in, n_out = shape
     x, w, b, delta = (
@@ -53,6 +55,7 @@ def test_dense_backward_matches_torch_autograd(shape, dtype, rng):
         np.testing.assert_allclose(ours, theirs.numpy(), **TOL[dtype])
 
 
+@pytest.mark.verifies("glossary_dl.backprop.dense_backward", oracle="finite differences", dtypes=("float64",), rtol=1e-6, atol=1e-8)
 def test_dense_backward_matches_finite_differences(rng):
     # L = Σ z ⊙ G has ∂L/∂z = G, so dense_backward(x, W, G) is its exact gradient.
     x, w, b, g = (rng.standard_normal(s) for s in [(4, 3), (3, 5), (5,), (4, 5)])
@@ -65,6 +68,7 @@ def test_dense_backward_matches_finite_differences(rng):
 
 # ---------------------------------------------------------------- ReLU
 @pytest.mark.oracle
+@pytest.mark.verifies("glossary_dl.backprop.relu_forward", "glossary_dl.backprop.relu_backward", oracle="torch", rtol={"float64": 1e-12, "float32": 1e-5})
 def test_relu_matches_torch_including_the_kink(dtype, rng):
     x = rng.standard_normal((6, 7)).astype(dtype)
     x[0, :3] = 0.0  # the derivative at exactly 0 is a convention: torch uses 0
@@ -86,6 +90,7 @@ def test_relu_keeps_any_shape(rng):
     np.testing.assert_array_equal(relu_backward(x, np.ones_like(x)), (x > 0).astype(float))
 
 
+@pytest.mark.verifies("glossary_dl.backprop.relu_backward", oracle="finite differences", dtypes=("float64",), rtol=1e-6, atol=1e-8)
 def test_relu_backward_matches_finite_differences(rng):
     x = rng.standard_normal(12)
     x[np.abs(x) < 1e-3] = 0.5  # stay away from the kink, where the derivative does not exist
@@ -96,6 +101,7 @@ def test_relu_backward_matches_finite_differences(rng):
 # ---------------------------------------------------------------- softmax cross-entropy
 @pytest.mark.oracle
 @pytest.mark.parametrize("n, n_classes", [(1, 2), (7, 3), (32, 10)])
+@pytest.mark.verifies("glossary_dl.backprop.softmax_cross_entropy", oracle="torch", rtol={"float64": 1e-12, "float32": 1e-5})
 def test_softmax_cross_entropy_matches_torch(n, n_classes, dtype, rng):
     logits = (3 * rng.standard_normal((n, n_classes))).astype(dtype)
     labels = rng.integers(0, n_classes, n)
@@ -109,6 +115,7 @@ def test_softmax_cross_entropy_matches_torch(n, n_classes, dtype, rng):
 
 
 @pytest.mark.oracle
+@pytest.mark.verifies("glossary_dl.backprop.softmax_cross_entropy", oracle="keras", dtypes=("float32",), rtol=1e-5)
 def test_softmax_cross_entropy_is_keras_sparse_crossentropy_batch_mean(rng):
     import keras
 
@@ -122,6 +129,7 @@ def test_softmax_cross_entropy_is_keras_sparse_crossentropy_batch_mean(rng):
     np.testing.assert_allclose(loss, expected, rtol=1e-5)
 
 
+@pytest.mark.verifies("glossary_dl.backprop.softmax_cross_entropy", oracle="finite differences", dtypes=("float64",), rtol=1e-6, atol=1e-8)
 def test_softmax_cross_entropy_gradient_matches_finite_differences(rng):
     logits = rng.standard_normal((5, 4))
     labels = rng.integers(0, 4, 5)
@@ -176,6 +184,7 @@ def torch_copy(net):
 
 @pytest.mark.oracle
 @pytest.mark.parametrize("sizes", ARCHITECTURES, ids=str)
+@pytest.mark.verifies("glossary_dl.backprop.DenseNetwork", oracle="torch", rtol={"float64": 1e-12, "float32": 1e-5})
 def test_network_loss_and_gradients_match_torch(sizes, dtype, rng):
     seed = int(rng.integers(1000))
     net = DenseNetwork(sizes, seed=seed, dtype=dtype)
@@ -202,6 +211,7 @@ def test_network_loss_and_gradients_match_torch(sizes, dtype, rng):
 
 
 @pytest.mark.parametrize("sizes", [[5, 4, 3], [4, 6, 5, 3]], ids=str)
+@pytest.mark.verifies("glossary_dl.backprop.DenseNetwork", oracle="finite differences", dtypes=("float64",), rtol=1e-6, atol=1e-8)
 def test_network_gradients_match_finite_differences(sizes, rng):
     net = DenseNetwork(sizes, seed=int(rng.integers(1000)), dtype=np.float64)
     for bias in net.biases:

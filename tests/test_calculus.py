@@ -20,6 +20,8 @@ FUNCTIONS = [
 DERIVATIVE_TOL = {np.float64: dict(rtol=1e-8, atol=1e-8), np.float32: dict(rtol=2e-3, atol=2e-3)}
 
 
+@pytest.mark.verifies("glossary_dl.calculus.derivative", oracle="numpy",  # the analytic derivative, in NumPy
+                      rtol={"float64": 1e-8, "float32": 2e-3}, atol={"float64": 1e-8, "float32": 2e-3})
 @pytest.mark.parametrize(("name", "f", "df", "points"), FUNCTIONS, ids=[c[0] for c in FUNCTIONS])
 def test_derivative_matches_the_analytic_derivative(name, f, df, points, dtype):
     for x in points:
@@ -52,6 +54,8 @@ TORCH_FUNCTIONS = [
 
 
 @pytest.mark.oracle
+@pytest.mark.verifies("glossary_dl.calculus.gradient", oracle="torch",
+                      rtol={"float64": 1e-8, "float32": 2e-3}, atol={"float64": 1e-8, "float32": 2e-3})
 @pytest.mark.parametrize(("name", "torch_f"), TORCH_FUNCTIONS, ids=[c[0] for c in TORCH_FUNCTIONS])
 @pytest.mark.parametrize("shape", [(3,), (2, 3), (2, 2, 2)], ids=str)
 def test_gradient_matches_torch_autograd(name, torch_f, shape, dtype, rng):

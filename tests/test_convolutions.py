@@ -22,6 +22,10 @@ pytestmark = pytest.mark.filterwarnings(
 )
 
 LAYERS = ["conv2d", "depthwise", "separable"]
+# the implementations each LAYERS value checks (for the verification record)
+VERIFIED = {"conv2d": ("glossary_dl.convolutions.conv2d",),
+            "depthwise": ("glossary_dl.convolutions.depthwise_conv2d",),
+            "separable": ("glossary_dl.convolutions.separable_conv2d",)}
 
 # (N, H, W, C_in, (k_h, k_w), C_out or M, strides, padding): odd/even sizes, square and not,
 # strides that do and do not divide the image, 1×1 kernels, kernels as large as the image.
@@ -96,6 +100,8 @@ def torch_layer(layer, x, kernels, bias, strides, padding):
 
 
 @pytest.mark.oracle
+@pytest.mark.verifies(oracle="torch", param="layer", names=VERIFIED,  # atol: rtol × max |y|
+                      rtol={"float64": 1e-12, "float32": 1e-5})
 @pytest.mark.parametrize("seed", [0, 1])
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 @pytest.mark.parametrize("layer", LAYERS)
@@ -128,6 +134,7 @@ def keras_layer(layer, case, use_bias):
 
 
 @pytest.mark.oracle
+@pytest.mark.verifies(oracle="keras", param="layer", names=VERIFIED, dtypes=("float32",), rtol=1e-5)
 @pytest.mark.parametrize("case", CASES[:4], ids=CASE_IDS[:4])
 @pytest.mark.parametrize("layer", LAYERS)
 def test_matches_keras_layer_with_copied_weights(layer, case):
@@ -260,6 +267,8 @@ COST_CASES = [
 
 
 @pytest.mark.oracle
+@pytest.mark.verifies("glossary_dl.convolutions.conv2d_cost", "glossary_dl.convolutions.depthwise_conv2d_cost",
+                      "glossary_dl.convolutions.separable_conv2d_cost", oracle="keras", rtol=0)  # exact integers
 @pytest.mark.parametrize("cost_case", COST_CASES, ids=lambda c: "-".join(map(str, c)).replace(" ", ""))
 def test_parameter_counts_equal_keras_count_params(cost_case):
     input_shape, kernel_size, filters, mult, strides, padding, use_bias = cost_case

@@ -39,6 +39,8 @@ def sample(n: int, seed: int):
 
 
 # ---------------------------------------------------------------- reading
+# oracle: the files are written by NumPy from the IDX definition (idx_bytes), compared byte for byte
+@pytest.mark.verifies("glossary_dl.datasets.load_mnist", oracle="numpy", rtol=0)
 @pytest.mark.parametrize("gz", [False, True], ids=["raw", "gzip"])
 def test_idx_folder_round_trip(tmp_path, gz):
     train, test = sample(7, 0), sample(3, 1)
@@ -66,6 +68,7 @@ def test_test_only_folder_gives_empty_training_arrays(tmp_path):
     assert x_test.shape == (4, 28, 28) and y_test.shape == (4,)
 
 
+@pytest.mark.verifies("glossary_dl.datasets.load_mnist", oracle="numpy", rtol=0)  # np.savez, Keras' key layout
 def test_npz_cache_file_is_the_default(tmp_path, monkeypatch):
     train, test = sample(5, 4), sample(2, 5)
     (tmp_path / "datasets").mkdir()
@@ -153,6 +156,7 @@ def test_real_mnist_test_set():
 
 
 # ---------------------------------------------------------------- the embedded digits
+@pytest.mark.verifies("glossary_dl.datasets.load_digits", oracle="sklearn", rtol=0)  # exact bytes and labels
 def test_embedded_digits_are_sklearns_digits_split_stratified():
     from sklearn.datasets import load_digits as sklearn_digits
 

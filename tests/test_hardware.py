@@ -52,6 +52,7 @@ def assert_within_rounding_bound(C, A, B, factor=1.0):
 
 # ---------------------------------------------------------------- CUDA
 @pytest.mark.parametrize("shape", SHAPES, ids=SHAPE_IDS)
+@pytest.mark.verifies("glossary_dl.hardware.cuda_matmul", oracle="numpy")
 def test_cuda_matmul_matches_numpy(shape, dtype):
     A, B = make_pair(shape, dtype)
     C = hardware.cuda_matmul(A, B, tile=4)
@@ -74,6 +75,7 @@ def test_cuda_matmul_tile_does_not_change_the_result():
 @pytest.mark.parametrize(
     ("size", "threads"), [((1,), 256), ((257,), 256), ((3, 40), 32)], ids=["1", "257", "3x40"]
 )
+@pytest.mark.verifies("glossary_dl.hardware.cuda_elementwise_add", oracle="numpy", rtol=0.0)
 def test_cuda_elementwise_add_is_exact(size, threads, dtype):
     rng = np.random.default_rng(1)
     x, y = rng.normal(size=size).astype(dtype), rng.normal(size=size).astype(dtype)
@@ -110,6 +112,7 @@ def test_documented_simulator_switch_gives_the_same_results(tmp_path):
     np.testing.assert_array_equal(np.load(tmp_path / "S.npy"), A + A)
 
 
+@pytest.mark.verifies("glossary_dl.hardware.cuda_backend", oracle="numba")
 def test_backend_is_the_simulator_without_a_gpu():
     from numba import cuda
     from numba.core import config
@@ -120,6 +123,7 @@ def test_backend_is_the_simulator_without_a_gpu():
 
 # ---------------------------------------------------------------- systolic array
 @pytest.mark.parametrize("shape", SHAPES, ids=SHAPE_IDS)
+@pytest.mark.verifies("glossary_dl.hardware.systolic_matmul", oracle="numpy")
 def test_systolic_matmul_matches_numpy(shape, dtype):
     A, B = make_pair(shape, dtype, seed=2)
     C = hardware.systolic_matmul(A, B)
@@ -133,6 +137,7 @@ def test_systolic_matmul_matches_numpy(shape, dtype):
 
 
 @pytest.mark.parametrize("shape", [(1, 1, 1), (3, 4, 5), (6, 2, 3)], ids=["1x1x1", "3x4x5", "6x2x3"])
+@pytest.mark.verifies("glossary_dl.hardware.systolic_matmul", oracle="numpy", dtypes=("float64",), rtol=0.0)
 def test_systolic_matmul_integers_are_exact(shape):
     n, k, m = shape
     rng = np.random.default_rng(5)

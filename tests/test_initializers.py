@@ -76,6 +76,7 @@ TORCH_LAYOUT = [(3, 5), (1, 7), (3, 3, 4, 8), (5, 2, 6), (2, 3, 3, 4, 5)]
 
 @pytest.mark.oracle
 @pytest.mark.parametrize("shape", TORCH_LAYOUT, ids=str)
+@pytest.mark.verifies("glossary_dl.initializers.compute_fans", oracle="keras")
 def test_compute_fans_matches_keras_and_torch(shape):
     # Keras (..., in, out) is torch (out, in, ...): the same kernel, axes moved
     torch_shape = (shape[-1], shape[-2], *shape[:-2])
@@ -162,6 +163,7 @@ def test_seeding_is_deterministic(name):
 # ---------------------------------------------------------------- oracles
 @pytest.mark.oracle
 @pytest.mark.parametrize("name", INITIALIZERS)
+@pytest.mark.verifies(oracle="keras", param="name", names={'glorot_normal': ('glossary_dl.initializers.glorot_normal',), 'glorot_uniform': ('glossary_dl.initializers.glorot_uniform',), 'he_normal': ('glossary_dl.initializers.he_normal',), 'he_uniform': ('glossary_dl.initializers.he_uniform',), 'lecun_normal': ('glossary_dl.initializers.lecun_normal',), 'lecun_uniform': ('glossary_dl.initializers.lecun_uniform',)})
 def test_distribution_matches_keras(name):
     # Keras 3 on the torch backend draws in float32 only; 60 000 draws from each side
     shape = (300, 200)
@@ -188,6 +190,7 @@ def torch_sample(name, shape, fan_in, fan_out):
 
 @pytest.mark.oracle
 @pytest.mark.parametrize("name", INITIALIZERS)
+@pytest.mark.verifies(oracle="torch", param="name", names={'glorot_normal': ('glossary_dl.initializers.glorot_normal',), 'glorot_uniform': ('glossary_dl.initializers.glorot_uniform',), 'he_normal': ('glossary_dl.initializers.he_normal',), 'he_uniform': ('glossary_dl.initializers.he_uniform',), 'lecun_normal': ('glossary_dl.initializers.lecun_normal',), 'lecun_uniform': ('glossary_dl.initializers.lecun_uniform',)})
 def test_distribution_matches_torch(name):
     shape = (300, 200)
     ours = INITIALIZERS[name](shape, seed=12, dtype="float64").ravel()

@@ -44,6 +44,7 @@ def assert_close(ours, reference, dtype):
 @pytest.mark.parametrize("params", ["default", "explicit"])
 @pytest.mark.parametrize("shapes", SHAPES, ids=lambda s: f"{s[0][0]}x{s[0][1]}")
 @pytest.mark.parametrize("name", OURS)
+@pytest.mark.verifies(oracle="sklearn", param="name", names={'linear': ('glossary_dl.kernels.linear_kernel',), 'polynomial': ('glossary_dl.kernels.polynomial_kernel',), 'rbf': ('glossary_dl.kernels.rbf_kernel',), 'sigmoid': ('glossary_dl.kernels.sigmoid_kernel',)}, rtol={"float64": 1e-12, "float32": 1e-5})
 def test_kernel_matches_sklearn(name, shapes, params, dtype, rng):
     X = rng.standard_normal(shapes[0]).astype(dtype)
     Y = rng.standard_normal(shapes[1]).astype(dtype)
@@ -211,6 +212,7 @@ def test_linear_models_stay_near_chance_on_circles(circles):
     assert KernelSVC(kernel="linear").fit(X_train, y_train).score(X_test, y_test) < 0.7
 
 
+@pytest.mark.verifies("glossary_dl.kernels.KernelSVC", oracle="sklearn", dtypes=("float64",), atol=1e-2)
 def test_rbf_svc_separates_circles_like_sklearn(circles, rbf_pair):
     X_train, X_test, y_train, y_test = circles
     ours, theirs = rbf_pair
@@ -224,6 +226,7 @@ def test_rbf_svc_separates_circles_like_sklearn(circles, rbf_pair):
     assert ours.classes_.tolist() == theirs.classes_.tolist() == [0, 1]
 
 
+@pytest.mark.verifies("glossary_dl.kernels.KernelSVC", oracle="sklearn", dtypes=("float64",), atol=1e-4)
 def test_dual_coefficients_match_sklearn(circles):
     X_train, _, y_train, _ = circles
     # with a tight tol both solvers reach the same optimum; libsvm's float32 kernel cache

@@ -147,6 +147,7 @@ def keras_class_value_and_grad(name, from_logits, y_true, y_pred):
 # ---------------------------------------------------------------- conformance
 @pytest.mark.oracle
 @pytest.mark.parametrize(("name", "from_logits", "shape"), CASES)
+@pytest.mark.verifies(oracle="torch", param="name", names={'mse': ('glossary_dl.losses.mean_squared_error', 'glossary_dl.losses.mean_squared_error_grad'), 'bce': ('glossary_dl.losses.binary_crossentropy', 'glossary_dl.losses.binary_crossentropy_grad'), 'cce': ('glossary_dl.losses.categorical_crossentropy', 'glossary_dl.losses.categorical_crossentropy_grad'), 'sparse': ('glossary_dl.losses.sparse_categorical_crossentropy', 'glossary_dl.losses.sparse_categorical_crossentropy_grad')}, rtol={"float64": 1e-10, "float32": 1e-4})
 def test_matches_torch(name, from_logits, shape, dtype, rng):
     y_true, y_pred = make_case(name, from_logits, shape, dtype, rng)
     loss = ours(name, from_logits, y_true, y_pred)
@@ -167,6 +168,7 @@ def test_matches_torch(name, from_logits, shape, dtype, rng):
 
 @pytest.mark.oracle
 @pytest.mark.parametrize(("name", "from_logits", "shape"), CASES)
+@pytest.mark.verifies(oracle="keras", param="name", names={'mse': ('glossary_dl.losses.mean_squared_error', 'glossary_dl.losses.mean_squared_error_grad'), 'bce': ('glossary_dl.losses.binary_crossentropy', 'glossary_dl.losses.binary_crossentropy_grad'), 'cce': ('glossary_dl.losses.categorical_crossentropy', 'glossary_dl.losses.categorical_crossentropy_grad'), 'sparse': ('glossary_dl.losses.sparse_categorical_crossentropy', 'glossary_dl.losses.sparse_categorical_crossentropy_grad')}, rtol={"float64": 1e-6, "float32": 1e-4})
 def test_matches_keras(name, from_logits, shape, dtype, rng):
     y_true, y_pred = make_case(name, from_logits, shape, dtype, rng)
     loss = ours(name, from_logits, y_true, y_pred)
@@ -207,6 +209,7 @@ def test_keras_loss_classes_compute_in_float32():
         for shape in ([(4, 3)] if name == "sparse" else [(4, 3), (2, 3, 4)])
     ],
 )
+@pytest.mark.verifies(oracle="finite differences", param="name", names={'mse': ('glossary_dl.losses.mean_squared_error', 'glossary_dl.losses.mean_squared_error_grad'), 'bce': ('glossary_dl.losses.binary_crossentropy', 'glossary_dl.losses.binary_crossentropy_grad'), 'cce': ('glossary_dl.losses.categorical_crossentropy', 'glossary_dl.losses.categorical_crossentropy_grad'), 'sparse': ('glossary_dl.losses.sparse_categorical_crossentropy', 'glossary_dl.losses.sparse_categorical_crossentropy_grad')}, dtypes=("float64",), rtol=1e-6, atol=1e-8)
 def test_gradient_matches_finite_differences(name, from_logits, shape, rng):
     y_true, y_pred = make_case(name, from_logits, shape, np.float64, rng)
     # central differences with eps=1e-6; probabilities are ≥ 0.02 from the clip

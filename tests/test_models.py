@@ -48,6 +48,8 @@ def targets(name, rng, n, dtype):
 
 # ---------------------------------------------------------------- gradients
 @pytest.mark.oracle
+@pytest.mark.verifies("glossary_dl.models.Sequential", "glossary_dl.layers.Dense", oracle="torch",
+                      rtol={"float64": 1e-10, "float32": 2e-4}, atol={"float64": 1e-12, "float32": 2e-6})
 @pytest.mark.parametrize("path", PATHS)
 def test_training_step_matches_torch_autograd(path, dtype, rng):
     """One SGD step with η = 1 moves every weight by exactly −∂L/∂θ: compare with autograd."""
@@ -70,6 +72,7 @@ def test_training_step_matches_torch_autograd(path, dtype, rng):
         np.testing.assert_allclose(old - new, p.grad.numpy(), **TOL[dtype])
 
 
+@pytest.mark.verifies("glossary_dl.models.Sequential", "glossary_dl.layers.Dense", oracle="finite differences", dtypes=("float64",), rtol=1e-6, atol=1e-8)
 @pytest.mark.parametrize("path", PATHS)
 def test_gradients_match_finite_differences(path):
     """Central differences of the evaluated loss, float64 (error O(ε²) + rounding ~1e-10)."""
@@ -94,6 +97,7 @@ def test_gradients_match_finite_differences(path):
 
 
 @pytest.mark.oracle
+@pytest.mark.verifies("glossary_dl.models.Sequential", "glossary_dl.layers.Dense", oracle="torch", dtypes=("float64",), rtol=1e-15)
 def test_fused_loss_stays_finite_where_probabilities_underflow():
     """Logits 1e3 apart: softmax underflows to 0 for the true class."""
     x = np.array([[1.0, -1.0]])
@@ -127,6 +131,8 @@ def digits():
 
 @pytest.mark.oracle
 @pytest.mark.slow
+# loosest: per-epoch losses rtol 1e-3, predictions atol 1e-3, test accuracy within 0.005
+@pytest.mark.verifies("glossary_dl.models.Sequential", "glossary_dl.layers.Dense", "glossary_dl.models.History", oracle="keras", dtypes=("float32",), rtol=1e-3, atol=1e-3)
 # Keras' torch backend rebuilds its weight lists from numpy arrays through torch's pytree, which
 # triggers numpy 2's deprecation of __array__ without a copy argument (a Keras/torch matter).
 @pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")

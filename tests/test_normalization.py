@@ -36,6 +36,7 @@ def batch(rng, shape, dtype, step=0):
 # ---------------------------------------------------------------- PyTorch
 @pytest.mark.oracle
 @pytest.mark.parametrize("shape", TORCH_SHAPES, ids=str)
+@pytest.mark.verifies("glossary_dl.normalization.BatchNormalization", oracle="torch", rtol={"float64": 1e-10, "float32": 1e-5})
 def test_layer_matches_torch_batchnorm_training_running_stats_and_eval(shape, dtype, rng):
     n_channels = shape[1]
     module = (torch.nn.BatchNorm1d if len(shape) < 4 else torch.nn.BatchNorm2d)(
@@ -81,6 +82,7 @@ def test_layer_matches_torch_batchnorm_training_running_stats_and_eval(shape, dt
 
 
 @pytest.mark.oracle
+@pytest.mark.verifies("glossary_dl.normalization.batch_norm_forward", "glossary_dl.normalization.batch_norm_backward", oracle="torch", dtypes=("float64",), rtol=1e-12, atol=1e-12)
 def test_functional_form_matches_torch_functional_batch_norm(rng):
     x = batch(rng, (6, 3, 4), np.float64, 2)
     gamma, beta = random_affine(rng, 3, np.float64)
@@ -112,6 +114,7 @@ def keras_pair(rng, shape, **kwargs):
 
 @pytest.mark.oracle
 @pytest.mark.parametrize("shape", KERAS_SHAPES, ids=str)
+@pytest.mark.verifies("glossary_dl.normalization.BatchNormalization", oracle="keras", dtypes=("float32",), rtol=1e-4, atol=1e-5)
 def test_layer_matches_keras_training_moving_stats_inference_and_gradients(shape, rng):
     layer, ours = keras_pair(rng, shape, momentum=0.9)  # 0.9: moving stats move visibly in 4 steps
     for step in range(STEPS):
@@ -235,6 +238,7 @@ def test_keras_variance_loses_precision_on_large_means(rng):
 # ---------------------------------------------------------------- finite differences
 @pytest.mark.parametrize("shape, axis", [((6, 3), -1), ((3, 4, 2, 3), -1), ((4, 3, 5), 1)], ids=str)
 @pytest.mark.parametrize("training", [True, False], ids=["training", "inference"])
+@pytest.mark.verifies("glossary_dl.normalization.batch_norm_backward", "glossary_dl.normalization.BatchNormalization", oracle="finite differences", dtypes=("float64",), rtol=1e-6, atol=1e-8)
 def test_gradients_match_finite_differences(shape, axis, training, rng):
     x = batch(rng, shape, np.float64, 1)
     n_channels = shape[axis]

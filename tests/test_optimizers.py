@@ -83,6 +83,7 @@ def run_torch(cls, kwargs, params, grad_seq):
 @pytest.mark.oracle
 @pytest.mark.parametrize("seed", [0, 1])
 @pytest.mark.parametrize("label, name, kwargs", KERAS_CONFIGS, ids=[c[0] for c in KERAS_CONFIGS])
+@pytest.mark.verifies(oracle="keras", param="name", names={'SGD': ('glossary_dl.optimizers.SGD',), 'RMSprop': ('glossary_dl.optimizers.RMSprop',), 'Adagrad': ('glossary_dl.optimizers.Adagrad',), 'Adam': ('glossary_dl.optimizers.Adam',)}, dtypes=("float32",), rtol=1e-5, atol=1e-6)
 def test_matches_keras_float32_for_25_steps(label, name, kwargs, seed):
     rng = np.random.default_rng(seed)
     params = [rng.standard_normal(shape).astype(np.float32) for shape in SHAPES]
@@ -147,6 +148,7 @@ TORCH_SAME = [
 @pytest.mark.oracle
 @pytest.mark.parametrize("seed", [0, 1])
 @pytest.mark.parametrize("label, ours, torch_cls, torch_kwargs", TORCH_SAME, ids=[c[0] for c in TORCH_SAME])
+@pytest.mark.verifies(oracle="torch", param="ours", names={'SGD': ('glossary_dl.optimizers.SGD',), 'RMSprop': ('glossary_dl.optimizers.RMSprop',), 'Adagrad': ('glossary_dl.optimizers.Adagrad',), 'Adam': ('glossary_dl.optimizers.Adam',)}, dtypes=("float64",), rtol=1e-12, atol=1e-13)
 def test_matches_torch_float64_where_conventions_coincide(label, ours, torch_cls, torch_kwargs, seed):
     params, grad_seq = _torch_case(np.random.default_rng(seed))
     expected = run_torch(torch_cls, torch_kwargs, params, grad_seq)

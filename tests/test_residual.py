@@ -25,6 +25,7 @@ def torch_block(x, kernel1, bias1, kernel2, bias2):
 
 @pytest.mark.oracle
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.verifies("glossary_dl.residual.residual_dense_block_forward", "glossary_dl.residual.residual_dense_block_backward", oracle="torch")
 def test_forward_and_backward_match_torch_autograd(shape, dtype, rng):
     n, d, h = shape
     x = rng.standard_normal((n, d)).astype(dtype)
@@ -44,6 +45,7 @@ def test_forward_and_backward_match_torch_autograd(shape, dtype, rng):
         np.testing.assert_allclose(ours, tensor.grad.numpy(), **TOL[dtype])
 
 
+@pytest.mark.verifies("glossary_dl.residual.residual_dense_block_backward", oracle="finite differences", dtypes=("float64",), rtol=1e-6, atol=1e-8)
 def test_gradients_match_finite_differences(rng):
     x = rng.standard_normal((5, 4))
     params = block_params(rng, 4, 6, np.float64)

@@ -48,6 +48,7 @@ def assert_sum_close(ours, a_abs_b, reference, dtype):
 
 
 # ---------------------------------------------------------------- element-wise
+@pytest.mark.verifies("glossary_dl.tensors.elementwise_relu", oracle="numpy", rtol=0)  # exact
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 def test_elementwise_relu_matches_numpy(shape, dtype, rng):
     x = random_tensor(rng, shape, dtype)
@@ -60,6 +61,7 @@ def test_elementwise_relu_equals_backprop_relu(dtype, rng):
     assert_identical(tensors.elementwise_relu(x), backprop.relu_forward(x))
 
 
+@pytest.mark.verifies("glossary_dl.tensors.elementwise_add", oracle="numpy", rtol=0)  # exact
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 def test_elementwise_add_matches_numpy(shape, dtype, rng):
     x, y = random_tensor(rng, shape, dtype), random_tensor(rng, shape, dtype)
@@ -91,6 +93,7 @@ BROADCAST_PAIRS = [
 ]
 
 
+@pytest.mark.verifies("glossary_dl.tensors.broadcast_add", oracle="numpy", rtol=0)  # exact
 @pytest.mark.parametrize("x_shape, y_shape", BROADCAST_PAIRS, ids=str)
 def test_broadcast_add_matches_numpy(x_shape, y_shape, dtype, rng):
     x, y = random_tensor(rng, x_shape, dtype), random_tensor(rng, y_shape, dtype)
@@ -114,6 +117,7 @@ def test_property_broadcast_add_equals_numpy_for_any_compatible_shapes(shapes, u
     assert_identical(ours, x + y)  # exact
 
 
+@pytest.mark.verifies("glossary_dl.tensors.broadcast_add", oracle="torch", dtypes=("float64",), rtol=0)
 def test_broadcast_agrees_with_torch(rng):
     # torch applies the same rules as NumPy; float64 tensors, exact
     x, y = rng.normal(size=(2, 1, 4)), rng.normal(size=(3, 1))
@@ -122,6 +126,7 @@ def test_broadcast_agrees_with_torch(rng):
 
 
 # ---------------------------------------------------------------- tensor product
+@pytest.mark.verifies("glossary_dl.tensors.vector_dot", oracle="numpy")  # error bound: assert_sum_close
 @pytest.mark.parametrize("d", [1, 3, 64])
 def test_vector_dot_matches_numpy(d, dtype, rng):
     x, y = random_tensor(rng, d, dtype), random_tensor(rng, d, dtype)
@@ -131,6 +136,7 @@ def test_vector_dot_matches_numpy(d, dtype, rng):
     assert_sum_close(ours, np.abs(x64) @ np.abs(y64), np.dot(x64, y64), dtype)
 
 
+@pytest.mark.verifies("glossary_dl.tensors.matrix_vector_dot", oracle="numpy")  # error bound: assert_sum_close
 @pytest.mark.parametrize("n, k", [(1, 1), (3, 4), (16, 33)])
 def test_matrix_vector_dot_matches_numpy(n, k, dtype, rng):
     A, x = random_tensor(rng, (n, k), dtype), random_tensor(rng, k, dtype)
@@ -140,6 +146,7 @@ def test_matrix_vector_dot_matches_numpy(n, k, dtype, rng):
     assert_sum_close(ours, np.abs(A64) @ np.abs(x64), A64 @ x64, dtype)
 
 
+@pytest.mark.verifies("glossary_dl.tensors.matrix_dot", oracle="numpy")  # error bound: assert_sum_close
 @pytest.mark.parametrize("n, k, m", [(1, 1, 1), (3, 4, 2), (16, 33, 7)])
 def test_matrix_dot_matches_numpy(n, k, m, dtype, rng):
     A, B = random_tensor(rng, (n, k), dtype), random_tensor(rng, (k, m), dtype)
@@ -175,6 +182,7 @@ RESHAPES = [
 ]
 
 
+@pytest.mark.verifies("glossary_dl.tensors.reshape", oracle="numpy", rtol=0)
 @pytest.mark.parametrize("shape, new_shape", RESHAPES, ids=str)
 def test_reshape_matches_numpy(shape, new_shape, dtype, rng):
     x = random_tensor(rng, shape, dtype)
@@ -183,6 +191,7 @@ def test_reshape_matches_numpy(shape, new_shape, dtype, rng):
     assert ours.flags.c_contiguous and not np.shares_memory(ours, x)  # always a copy
 
 
+@pytest.mark.verifies("glossary_dl.tensors.transpose", oracle="numpy", rtol=0)
 @pytest.mark.parametrize("shape", [(7,), (3, 4), (2, 3, 4), (2, 1, 3, 2, 2)], ids=str)
 def test_transpose_matches_numpy(shape, dtype, rng):
     x = random_tensor(rng, shape, dtype)
@@ -203,6 +212,7 @@ def test_transpose_of_a_matrix_swaps_rows_and_columns(rng):
 
 
 # ---------------------------------------------------------------- data tensors
+@pytest.mark.verifies("glossary_dl.tensors.iter_batches", oracle="numpy", dtypes=("uint8",), rtol=0)
 @pytest.mark.parametrize("n_samples, batch_size", [(10, 4), (12, 4), (3, 5), (1, 1)])
 def test_iter_batches_covers_the_batch_axis(n_samples, batch_size):
     x = np.arange(n_samples * 6, dtype=np.uint8).reshape(n_samples, 2, 3)  # uint8 like raw pixels
@@ -222,6 +232,7 @@ def test_iter_batches_validates_when_called_not_when_iterated():
         tensors.iter_batches(np.zeros((4, 2)), 0)  # no next() needed
 
 
+@pytest.mark.verifies("glossary_dl.tensors.channels_last_to_first", "glossary_dl.tensors.channels_first_to_last", oracle="numpy", rtol=0)
 @pytest.mark.parametrize("shape, axes", [((2, 5, 6, 3), (0, 3, 1, 2)), ((2, 4, 5, 6, 3), (0, 1, 4, 2, 3))],
                          ids=["images", "video"])
 def test_channel_order_matches_numpy_and_round_trips(shape, axes, dtype, rng):
@@ -231,6 +242,7 @@ def test_channel_order_matches_numpy_and_round_trips(shape, axes, dtype, rng):
     assert_identical(tensors.channels_first_to_last(first), x)
 
 
+@pytest.mark.verifies("glossary_dl.tensors.channels_last_to_first", "glossary_dl.tensors.channels_first_to_last", oracle="torch", dtypes=("float32",), rtol=1e-5, atol=1e-5)
 def test_channels_first_is_what_torch_conv2d_expects_and_channels_last_what_keras_does():
     # One 3×3 convolution, computed by Keras on (N, H, W, C) and by torch on (N, C, H, W).
     import keras

@@ -17,6 +17,7 @@ def spd_matrix(rng, n=4):
 
 
 # ---------------------------------------------------------------- gradient descent
+@pytest.mark.verifies("glossary_dl.training.gradient_descent", oracle="numpy", dtypes=("float64",), rtol=1e-10, atol=1e-12)  # matrix power
 def test_gradient_descent_on_a_quadratic_is_a_matrix_power(rng):
     # f(θ) = ½θᵀAθ has ∇f = Aθ, so θ_t = (I − ηA)^t θ_0 exactly
     a, _ = spd_matrix(rng)
@@ -58,6 +59,7 @@ def test_gradient_descent_diverges_above_two_over_lambda_max(fraction, rng):
 
 
 @pytest.mark.oracle
+@pytest.mark.verifies("glossary_dl.training.gradient_descent", oracle="torch", dtypes=("float64",), rtol=1e-13, atol=1e-15)
 def test_gradient_descent_matches_torch_sgd_on_a_nonconvex_function(rng):
     def torch_f(p):  # the Rosenbrock valley in 2-D
         return (1 - p[0]) ** 2 + 100 * (p[1] - p[0] ** 2) ** 2
@@ -105,6 +107,7 @@ def test_minibatches_cover_every_index_once_per_epoch(n, b):
 
 
 @pytest.mark.oracle
+@pytest.mark.verifies("glossary_dl.training.iterate_minibatches", oracle="torch", rtol=0)  # the same index layout, exactly
 @pytest.mark.parametrize(("n", "b"), [(10, 3), (97, 32), (8, 8)])
 def test_minibatch_layout_matches_torch_batch_sampler(n, b):
     sampler = torch.utils.data.BatchSampler(torch.utils.data.SequentialSampler(range(n)), b, drop_last=False)
@@ -130,6 +133,7 @@ def _tiny_problem(rng, n=20, sizes=(5, 7, 3)):
 
 
 @pytest.mark.oracle
+@pytest.mark.verifies("glossary_dl.training.minibatch_sgd", oracle="keras", dtypes=("float32",), rtol=1e-5, atol=1e-6)
 def test_minibatch_sgd_matches_keras_fit():
     import keras
 
@@ -154,6 +158,7 @@ def test_minibatch_sgd_matches_keras_fit():
 
 
 @pytest.mark.oracle
+@pytest.mark.verifies("glossary_dl.training.minibatch_sgd", oracle="torch", dtypes=("float64",), rtol=1e-12, atol=1e-14)
 def test_minibatch_sgd_matches_a_torch_loop_over_the_same_shuffled_batches():
     rng = np.random.default_rng(1)
     x, labels = _tiny_problem(rng)

@@ -38,6 +38,8 @@ def overlapping_gaussians(seed):
 
 # ---------------------------------------------------------------- one tree
 @pytest.mark.oracle
+# loosest: thresholds rtol 1e-6 (sklearn's float32 midpoints), probabilities atol 1e-7
+@pytest.mark.verifies("glossary_dl.trees.DecisionTreeClassifier", oracle="sklearn", rtol=1e-6, atol=1e-7)
 @pytest.mark.parametrize(
     "data, depth, min_split",
     [("cancer", 2, 2), ("gauss0", 5, 20), ("gauss1", 4, 2), ("gauss2", 4, 2)],
@@ -109,6 +111,7 @@ def test_max_features_limits_the_search_and_sqrt_is_floor(rng):
 
 # ---------------------------------------------------------------- random forest
 @pytest.mark.oracle
+@pytest.mark.verifies("glossary_dl.trees.RandomForestClassifier", oracle="sklearn", dtypes=("float64",), atol=0.03)  # mean accuracy
 @pytest.mark.parametrize("load", [breast_cancer, digits], ids=["cancer", "digits"])
 def test_forest_accuracy_within_3_points_of_sklearn(load):
     X_train, X_test, y_train, y_test = load()
@@ -142,6 +145,7 @@ def test_bootstrap_weights_are_draw_counts():
 
 # ---------------------------------------------------------------- gradient boosting
 @pytest.mark.oracle
+@pytest.mark.verifies("glossary_dl.trees.GradientBoostingClassifier", oracle="sklearn", rtol=1e-10)  # training losses
 @pytest.mark.parametrize("data", ["cancer", "iris"])
 def test_boosting_training_loss_matches_sklearn(data, dtype):
     if data == "cancer":

@@ -271,9 +271,11 @@ def _concept_map_html(src: str) -> str:
             position[t.slug] = (pad + column * (box_w + gap_x), pad + row * (box_h + gap_y))
     width = pad * 2 + len(columns) * (box_w + gap_x) - gap_x
     height = pad * 2 + max(len(m) for m in columns.values()) * (box_h + gap_y) - gap_y
-    parts = [
-        f'<svg class="concept-map" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        'role="img" aria-label="Prerequisite map of the glossary terms" xmlns="http://www.w3.org/2000/svg">',
+    # Arrows in one SVG layer, boxes as ordinary HTML links on top of it: an
+    # <a> inside SVG would break the theme's instant navigation.
+    edges = [
+        f'<svg class="concept-map__edges" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        'aria-hidden="true" xmlns="http://www.w3.org/2000/svg">',
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
         'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="currentColor"/></marker></defs>',
     ]
@@ -283,19 +285,26 @@ def _concept_map_html(src: str) -> str:
             x0, y0 = position[p]
             start, end = (x0 + box_w, y0 + box_h / 2), (x1, y1 + box_h / 2)
             middle = (start[0] + end[0]) / 2
-            parts.append(
+            edges.append(
                 f'<path d="M {start[0]} {start[1]} C {middle} {start[1]}, {middle} {end[1]}, {end[0]} {end[1]}" '
                 'fill="none" stroke="currentColor" stroke-opacity="0.45" marker-end="url(#arrow)"/>'
             )
+    edges.append("</svg>")
+    boxes = []
     for t in nodes:
         x, y = position[t.slug]
         href = escape(to_root + t.url_path.replace(".md", "/"))
-        parts.append(
-            f'<a href="{href}"><title>{escape(t.definition)}</title>'
-            f'<rect x="{x}" y="{y}" width="{box_w}" height="{box_h}" rx="6" class="concept-map__node"/>'
-            f'<text x="{x + box_w / 2}" y="{y + box_h / 2 + 4}" text-anchor="middle">{escape(t.name)}</text></a>'
+        boxes.append(
+            f'<a class="concept-map__node" href="{href}" title="{escape(t.definition)}" '
+            f'style="left:{x}px;top:{y}px;width:{box_w}px;height:{box_h}px">{escape(t.name)}</a>'
         )
-    parts.append("</svg>")
+    parts = [
+        f'<div class="concept-map" role="figure" aria-label="Prerequisite map of the glossary terms" '
+        f'style="width:{width}px;height:{height}px">',
+        *edges,
+        *boxes,
+        "</div>",
+    ]
     return '<div class="concept-map-wrapper" markdown="0">' + "".join(parts) + "</div>\n"
 
 

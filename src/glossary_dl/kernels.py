@@ -554,6 +554,11 @@ class KernelSVC:
             if self.gamma == "scale":
                 variance = X.var()
                 gamma = 1.0 / (X.shape[1] * variance) if variance != 0 else 1.0
+                if not (np.isfinite(gamma) and gamma > 0.0):  # Var X overflowed or is subnormal
+                    raise ValueError(
+                        f"X has a variance ({variance}) that gives no finite gamma='scale'; "
+                        "rescale X or pass a float gamma"
+                    )
             elif self.gamma == "auto":
                 gamma = 1.0 / X.shape[1]
             else:
@@ -716,10 +721,13 @@ class KernelSVC:
         Raises
         ------
         TypeError, ValueError
-            As :meth:`decision_function`; ``ValueError`` if ``y`` is not 1-D of length $m$.
+            As :meth:`decision_function`; ``ValueError`` if ``y`` is not 1-D of length $m$ or holds
+            NaN or inf.
         """
         predicted = self.predict(X)
         y = np.asarray(y)
         if y.shape != predicted.shape:
             raise ValueError(f"y must be 1-D with one label per row of X ({predicted.shape[0]}), got shape {y.shape}")
+        if y.dtype.kind in "fc":  # as in fit: a NaN label would silently count as a miss
+            check_finite(y, "y")
         return float(np.mean(predicted == y))
