@@ -16,12 +16,13 @@ Kernels use the Keras layout, shape (in, out).
 from __future__ import annotations
 
 import numbers
-from contextlib import contextmanager
 
-import numba
 import numpy as np
 from numba import njit, prange
 
+from glossary_dl._dots import _FASTMATH, TILE, _block_dots, _dots_loop
+from glossary_dl._parallel import threads_for
+from glossary_dl._vector_math import exp_nonpositive
 from glossary_dl._validation import (
     FLOAT_DTYPES,
     as_float_array,
@@ -43,52 +44,42 @@ __all__ = [
 # They assume clean input: C-contiguous float arrays of one dtype, shapes already checked.
 
 
+# The products run on the register-tiled dot products of glossary_dl._dots: every entry of
+# XW, δWᵀ and Xᵀδ is one dot product of two contiguous rows once the kernel is held as
+# Wᵀ (shape (n_out, n_in), PyTorch's layout of nn.Linear.weight).
+
 # --8<-- [start:dense_forward_loop]
-@njit(cache=True, parallel=True)
-def _dense_forward_loop(x, kernel, bias, z):
-    n_samples, n_in = x.shape
-    n_out = kernel.shape[1]
-    # rows of the batch are independent: one thread per row n
-    for n in prange(n_samples):
-        # z_{n,j} ← b_j
-        for j in range(n_out):
-            z[n, j] = bias[j]
-        # z_{n,j} ← z_{n,j} + Σ_i x_{n,i}·W_{i,j}   (i outer, j inner: both rows are read in order)
-        for i in range(n_in):
-            x_ni = x[n, i]
+@njit(cache=True, parallel=True, fastmath=_FASTMATH, error_model="numpy")
+def _dense_forward_loop(x, kernel_t, bias, z):
+    n_samples = x.shape[0]
+    n_out = kernel_t.shape[0]
+    # rows of the batch are independent: blocks of TILE rows n, one block per task
+    for block in prange((n_samples + TILE - 1) // TILE):
+        n0 = block * TILE
+        rows = z[n0:min(n0 + TILE, n_samples)]
+        # z_{n,j} ← Σ_i x_{n,i}·W_{i,j}   (row n of X · row j of Wᵀ, 4 × 4 entries at a time)
+        _block_dots(x, kernel_t, n0, 0, rows)
+        # z_{n,j} ← z_{n,j} + b_j   (while the block is still in cache)
+        for r in range(rows.shape[0]):
             for j in range(n_out):
-                z[n, j] += x_ni * kernel[i, j]
+                rows[r, j] += bias[j]
 # --8<-- [end:dense_forward_loop]
 
 
 # --8<-- [start:dense_backward_loop]
-@njit(cache=True, parallel=True)
-def _dense_backward_loop(x, kernel, delta, grad_x, grad_kernel, grad_bias, with_grad_x):
-    n_samples, n_in = x.shape
-    n_out = kernel.shape[1]
+@njit(cache=True)
+def _dense_backward_loop(x, kernel_t, delta, grad_x, grad_kernel_t, grad_bias, with_grad_x):
     if with_grad_x:
-        # ∂L/∂x = δ·Wᵀ, one thread per row n
-        for n in prange(n_samples):
-            for i in range(n_in):
-                # (∂L/∂x)_{n,i} ← Σ_j δ_{n,j}·W_{i,j}   (row n of δ and row i of W, both in order)
-                total = grad_x.dtype.type(0.0)
-                for j in range(n_out):
-                    total += delta[n, j] * kernel[i, j]
-                grad_x[n, i] = total
-    # ∂L/∂W = xᵀ·δ, one thread per row i of W
-    for i in prange(n_in):
-        for j in range(n_out):
-            grad_kernel[i, j] = 0.0
-        for n in range(n_samples):
-            # (∂L/∂W)_{i,j} ← (∂L/∂W)_{i,j} + x_{n,i}·δ_{n,j}
-            x_ni = x[n, i]
-            for j in range(n_out):
-                grad_kernel[i, j] += x_ni * delta[n, j]
+        # (∂L/∂x)_{n,i} ← Σ_j δ_{n,j}·W_{i,j}   (row n of δ · row i of W)
+        _dots_loop(delta, np.ascontiguousarray(kernel_t.T), grad_x)
+    # (∂L/∂W)_{i,j} ← Σ_n x_{n,i}·δ_{n,j}, stored as its transpose like the kernel:
+    # (∂L/∂Wᵀ)_{j,i} = row j of δᵀ · row i of Xᵀ
+    _dots_loop(np.ascontiguousarray(delta.T), np.ascontiguousarray(x.T), grad_kernel_t)
     # ∂L/∂b_j ← Σ_n δ_{n,j}   (the bias is added to every row, so its gradient sums over the batch)
-    for j in range(n_out):
+    for j in range(grad_bias.size):
         grad_bias[j] = 0.0
-    for n in range(n_samples):
-        for j in range(n_out):
+    for n in range(delta.shape[0]):
+        for j in range(grad_bias.size):
             grad_bias[j] += delta[n, j]
 # --8<-- [end:dense_backward_loop]
 
@@ -110,28 +101,36 @@ def _relu_backward_loop(z, grad_out, grad_in):
 
 
 # --8<-- [start:softmax_cross_entropy_loop]
-@njit(cache=True)
+@njit(cache=True, parallel=True, fastmath=_FASTMATH, error_model="numpy")
 def _softmax_cross_entropy_loop(logits, labels, grad):
     n_samples, n_classes = logits.shape
-    # the batch sum is accumulated in float64 whatever the dtype of z
-    total = 0.0
-    for n in range(n_samples):
+    inv_n = 1.0 / n_samples
+    # ℓ_n, one per row, summed in order at the end: the same L whatever the thread count
+    row_losses = np.empty(n_samples)
+    for n in prange(n_samples):
         # m ← max_c z_{n,c}, so that every exponent below is ≤ 0 and cannot overflow
         m = logits[n, 0]
         for c in range(1, n_classes):
-            if logits[n, c] > m:
-                m = logits[n, c]
-        # s ← Σ_c exp(z_{n,c} − m)   (≥ 1: the largest term is exp(0))
+            m = max(m, logits[n, c])
+        # e_c ← exp(z_{n,c} − m), kept in δ's row; s ← Σ_c e_c (≥ 1: the largest term is exp(0)),
+        # summed in float64 whatever the dtype of z
         s = 0.0
         for c in range(n_classes):
-            s += np.exp(logits[n, c] - m)
+            e = exp_nonpositive(logits[n, c] - m)
+            grad[n, c] = e
+            s += e
         # ℓ_n ← log Σ_c exp(z_{n,c}) − z_{n,y_n} = m + log s − z_{n,y_n}
-        total += m + np.log(s) - logits[n, labels[n]]
+        row_losses[n] = m + np.log(s) - logits[n, labels[n]]
+        # δ_{n,c} ← (softmax(z_n)_c − 1[c = y_n]) / N = e_c / (s N) − 1[c = y_n] / N
+        scale = inv_n / s
         for c in range(n_classes):
-            # δ_{n,c} ← (softmax(z_n)_c − 1[c = y_n]) / N
-            grad[n, c] = (np.exp(logits[n, c] - m) / s - (1.0 if c == labels[n] else 0.0)) / n_samples
+            grad[n, c] *= scale
+        grad[n, labels[n]] -= inv_n
     # L ← (1/N)·Σ_n ℓ_n
-    return total / n_samples
+    total = 0.0
+    for n in range(n_samples):
+        total += row_losses[n]
+    return total * inv_n
 # --8<-- [end:softmax_cross_entropy_loop]
 
 
@@ -251,37 +250,36 @@ def dense_backward(x, kernel, grad_out):
     return _dense_backward(x, kernel, grad_out, with_grad_x=True)
 
 
-# Below this many multiply-adds, waking the thread pool costs more than it saves
-# (a small network trained step by step ran ~30× slower in parallel on a busy
-# 2-core machine), so small products run on one thread.
-_PARALLEL_MIN_MACS = 1 << 18
-
-
-@contextmanager
-def _threads_for(macs: int):
-    if macs >= _PARALLEL_MIN_MACS:
-        yield
-        return
-    previous = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(previous)
-
-
 def _dense_forward(x, kernel, bias, z):
-    with _threads_for(x.shape[0] * kernel.shape[0] * kernel.shape[1]):
-        _dense_forward_loop(x, kernel, bias, z)
+    """z ← xW + b for a kernel in Keras' layout (n_in, n_out)."""
+    _dense_forward_t(x, _transposed(kernel), bias, z)
 
 
 def _dense_backward(x, kernel, delta, *, with_grad_x: bool):
+    """(∂L/∂x or None, ∂L/∂W, ∂L/∂b) for a kernel in Keras' layout (n_in, n_out)."""
+    grad_x, grad_kernel_t, grad_bias = _dense_backward_t(x, _transposed(kernel), delta, with_grad_x=with_grad_x)
+    return grad_x, _transposed(grad_kernel_t), grad_bias
+
+
+def _dense_forward_t(x, kernel_t, bias, z):
+    """z ← xW + b for a kernel held transposed, kernel_t = Wᵀ of shape (n_out, n_in), C-contiguous."""
+    with threads_for(x.shape[0] * kernel_t.shape[0] * kernel_t.shape[1]):
+        _dense_forward_loop(x, kernel_t, bias, z)
+
+
+def _dense_backward_t(x, kernel_t, delta, *, with_grad_x: bool):
+    """(∂L/∂x or None, ∂L/∂Wᵀ, ∂L/∂b) for a kernel held transposed (see `_dense_forward_t`)."""
     grad_x = np.empty(x.shape if with_grad_x else (0, 0), dtype=x.dtype)
-    grad_kernel = np.empty(kernel.shape, dtype=x.dtype)
-    grad_bias = np.empty(kernel.shape[1], dtype=x.dtype)
-    with _threads_for(x.shape[0] * kernel.shape[0] * kernel.shape[1]):
-        _dense_backward_loop(x, kernel, delta, grad_x, grad_kernel, grad_bias, with_grad_x)
-    return (grad_x if with_grad_x else None), grad_kernel, grad_bias
+    grad_kernel_t = np.empty(kernel_t.shape, dtype=x.dtype)
+    grad_bias = np.empty(kernel_t.shape[0], dtype=x.dtype)
+    with threads_for(x.shape[0] * kernel_t.shape[0] * kernel_t.shape[1]):
+        _dense_backward_loop(x, kernel_t, delta, grad_x, grad_kernel_t, grad_bias, with_grad_x)
+    return (grad_x if with_grad_x else None), grad_kernel_t, grad_bias
+
+
+def _transposed(matrix: np.ndarray) -> np.ndarray:
+    """A C-contiguous copy of matrixᵀ: Keras' kernel layout (in, out) ↔ the loops' (out, in)."""
+    return np.ascontiguousarray(matrix.T)
 
 
 def relu_forward(x):
@@ -398,7 +396,8 @@ def softmax_cross_entropy(logits, labels):
     logits = as_float_array(logits, "logits", ndim=2)
     labels = _check_labels(labels, logits.shape)
     grad = np.empty_like(logits)
-    loss = _softmax_cross_entropy_loop(logits, labels, grad)
+    with threads_for(logits.size):
+        loss = _softmax_cross_entropy_loop(logits, labels, grad)
     return logits.dtype.type(loss), grad
 
 

@@ -7,7 +7,10 @@ $K_{ij} = k(x_i, x'_j)$ of the rows of ``X`` against the rows of ``Y``. :class:`
 binary support-vector classifier on such a Gram matrix with libsvm's SMO algorithm.
 
 Every Gram loop accumulates inner products in float64, whatever the input dtype, and rounds once
-when it stores the result.
+when it stores the result. The inner products come four rows by four rows from the register-tiled
+loop of ``glossary_dl._dots`` (each row of $X$ and $Y$ is contiguous, so every entry is a dot
+product of two contiguous rows), and each kernel applies its function to a block of rows while
+the block is still in cache.
 """
 
 from __future__ import annotations
@@ -20,24 +23,26 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from glossary_dl._dots import TILE, _block_dots
+from glossary_dl._vector_math import exp_nonpositive
 from glossary_dl._validation import as_float_array, check_finite, check_real
 
 __all__ = ["linear_kernel", "polynomial_kernel", "rbf_kernel", "sigmoid_kernel", "KernelSVC"]
 
-# Rows handed to a thread at a time by the parallel loops. With Y=None only the upper triangle is
-# computed, so early rows cost more than late ones; small interleaved chunks keep the threads evenly
-# loaded (numba's default splits the rows into one contiguous block per thread).
-_CHUNK_ROWS = 16
+# Blocks of TILE rows handed to a thread at a time by the parallel loops. With Y=None only the upper
+# triangle is computed, so early rows cost more than late ones; small interleaved chunks keep the
+# threads evenly loaded (numba's default splits the rows into one contiguous block per thread).
+_CHUNK_BLOCKS = 4
 
 
-def _run_balanced(loop, X, Yt, symmetric, *args):
+def _run_balanced(loop, X, Y, symmetric, *args):
     """Run a parallel Gram loop in small row chunks (numba's setting is restored afterwards).
 
     The loop fills K (the last argument); with ``symmetric`` only its upper triangle, mirrored here.
     """
-    previous = numba.set_parallel_chunksize(_CHUNK_ROWS)
+    previous = numba.set_parallel_chunksize(_CHUNK_BLOCKS)
     try:
-        loop(X, Yt, symmetric, *args)
+        loop(X, Y, symmetric, *args)
     finally:
         numba.set_parallel_chunksize(previous)
     if symmetric:
@@ -46,7 +51,7 @@ def _run_balanced(loop, X, Yt, symmetric, *args):
 
 # ---------------------------------------------------------------------------- validation
 def _check_pair(X, Y):
-    """Validate X (n, d) and Y (m, d); return X, Yᵀ (contiguous), whether K is symmetric, and the dtype.
+    """Validate X (n, d) and Y (m, d); return X, Y (C-contiguous), whether K is symmetric, and the dtype.
 
     As in scikit-learn, the result is float32 only when both inputs are float32; otherwise both
     are converted to float64.
@@ -63,7 +68,7 @@ def _check_pair(X, Y):
             )
         if X.dtype != Y.dtype:
             X, Y = X.astype(np.float64), Y.astype(np.float64)
-    return X, np.ascontiguousarray(Y.T), symmetric, X.dtype
+    return X, Y, symmetric, X.dtype
 
 
 def _check_gamma(gamma, n_features: int) -> float:
@@ -86,19 +91,21 @@ def _check_degree(degree) -> int:
 
 
 # ---------------------------------------------------------------------------- compiled loops
-# --8<-- [start:row_dots]
+# --8<-- [start:gram_blocks]
 @njit(cache=True)
-def _row_dots_loop(X, Yt, i, start, xy):
-    """xy[j] ← x_i · x'_j for j ≥ start, in float64. Yt is Yᵀ, shape (d, m)."""
-    m = Yt.shape[1]
-    for j in range(start, m):
-        xy[j] = 0.0
-    for k in range(X.shape[1]):
-        # float64 product: exact for float32 input, so only the sum rounds
-        x_ik = np.float64(X[i, k])
-        # x_i·x'_j ← x_i·x'_j + x_ik·x'_jk; the inner loop reads a row of Yᵀ, contiguous, so it vectorises
-        for j in range(start, m):
-            xy[j] += x_ik * Yt[k, j]
+def _gram_block(X, Y, symmetric, block):
+    """The inner products x_i·x'_j of one block of TILE rows i, in float64: (first row, xy).
+
+    With ``symmetric`` only the columns j ≥ the block's first row are computed (the rest of
+    xy is left unset), as the lower triangle is mirrored afterwards.
+    """
+    i0 = block * TILE
+    rows = min(TILE, X.shape[0] - i0)
+    start = i0 if symmetric else 0
+    xy = np.empty((rows, Y.shape[0]))
+    # xy_{r,j} ← Σ_k x_{i0+r,k}·x'_{j,k}, 4 × 4 at a time, float64 even for float32 rows
+    _block_dots(X, Y, i0, start, xy)
+    return i0, xy
 
 
 @njit(cache=True, parallel=True)
@@ -107,77 +114,75 @@ def _mirror_upper_loop(K):
     for i in prange(K.shape[0]):
         for j in range(i):
             K[i, j] = K[j, i]
-# --8<-- [end:row_dots]
+# --8<-- [end:gram_blocks]
 
 
 @njit(cache=True, parallel=True)
-def _linear_loop(X, Yt, symmetric, K):
-    n, m = K.shape
-    for i in prange(n):
-        start = i if symmetric else 0
-        xy = np.empty(m)
-        _row_dots_loop(X, Yt, i, start, xy)
-        for j in range(start, m):
-            # K_ij = x_i · x'_j
-            K[i, j] = xy[j]
+def _linear_loop(X, Y, symmetric, K):
+    for block in prange((K.shape[0] + TILE - 1) // TILE):
+        i0, xy = _gram_block(X, Y, symmetric, block)
+        for r in range(xy.shape[0]):
+            for j in range(i0 if symmetric else 0, K.shape[1]):
+                # K_ij = x_i · x'_j
+                K[i0 + r, j] = xy[r, j]
 
 
 @njit(cache=True, parallel=True)
-def _polynomial_loop(X, Yt, symmetric, gamma, coef0, degree, K):
-    n, m = K.shape
-    for i in prange(n):
-        start = i if symmetric else 0
-        xy = np.empty(m)
-        _row_dots_loop(X, Yt, i, start, xy)
-        for j in range(start, m):
-            # base = γ x_i·x'_j + c_0
-            base = gamma * xy[j] + coef0
-            # K_ij = base^p, p a whole number (base^0 = 1)
-            power = 1.0
-            for _ in range(degree):
-                power *= base
-            K[i, j] = power
+def _polynomial_loop(X, Y, symmetric, gamma, coef0, degree, K):
+    for block in prange((K.shape[0] + TILE - 1) // TILE):
+        i0, xy = _gram_block(X, Y, symmetric, block)
+        for r in range(xy.shape[0]):
+            for j in range(i0 if symmetric else 0, K.shape[1]):
+                # base = γ x_i·x'_j + c_0
+                base = gamma * xy[r, j] + coef0
+                # K_ij = base^p, p a whole number (base^0 = 1)
+                power = 1.0
+                for _ in range(degree):
+                    power *= base
+                K[i0 + r, j] = power
+
+
+@njit(cache=True)
+def _squared_norms(X):
+    """‖x_i‖² for every row, in float64."""
+    sq = np.zeros(X.shape[0])
+    for i in range(X.shape[0]):
+        for k in range(X.shape[1]):
+            sq[i] += np.float64(X[i, k]) ** 2
+    return sq
 
 
 # --8<-- [start:rbf_loop]
-@njit(cache=True, parallel=True)
-def _rbf_loop(X, Yt, symmetric, gamma, K):
-    n, m = K.shape
+@njit(cache=True, parallel=True, error_model="numpy")
+def _rbf_loop(X, Y, symmetric, gamma, K):
     # ‖x_i‖² and ‖x'_j‖², once each
-    x_sq = np.zeros(n)
-    for i in range(n):
-        for k in range(X.shape[1]):
-            x_sq[i] += np.float64(X[i, k]) ** 2
-    y_sq = np.zeros(m)
-    for k in range(Yt.shape[0]):
-        for j in range(m):
-            y_sq[j] += np.float64(Yt[k, j]) ** 2
-    for i in prange(n):
-        start = i if symmetric else 0
-        xy = np.empty(m)
-        _row_dots_loop(X, Yt, i, start, xy)
-        for j in range(start, m):
-            # ‖x_i − x'_j‖² = ‖x_i‖² + ‖x'_j‖² − 2 x_i·x'_j, clamped at 0: for two
-            # (nearly) equal rows, rounding can leave a tiny negative number
-            sq_dist = max(x_sq[i] + y_sq[j] - 2.0 * xy[j], 0.0)
-            if symmetric and j == i:
-                # ‖x_i − x_i‖² = 0 exactly, so K_ii = 1 (no rounding residue)
-                sq_dist = 0.0
-            # K_ij = exp(−γ ‖x_i − x'_j‖²)
-            K[i, j] = math.exp(-gamma * sq_dist)
+    x_sq = _squared_norms(X)
+    y_sq = x_sq if symmetric else _squared_norms(Y)
+    # blocks of TILE rows i are independent: one per task
+    for block in prange((K.shape[0] + TILE - 1) // TILE):
+        i0, xy = _gram_block(X, Y, symmetric, block)
+        for r in range(xy.shape[0]):
+            i = i0 + r
+            for j in range(i0 if symmetric else 0, K.shape[1]):
+                # ‖x_i − x'_j‖² = ‖x_i‖² + ‖x'_j‖² − 2 x_i·x'_j, clamped at 0: for two
+                # (nearly) equal rows, rounding can leave a tiny negative number
+                sq_dist = max(x_sq[i] + y_sq[j] - 2.0 * xy[r, j], 0.0)
+                if symmetric and j == i:
+                    # ‖x_i − x_i‖² = 0 exactly, so K_ii = 1 (no rounding residue)
+                    sq_dist = 0.0
+                # K_ij = exp(−γ ‖x_i − x'_j‖²)   (exponent ≤ 0: the vectorised exp applies)
+                K[i, j] = exp_nonpositive(-gamma * sq_dist)
 # --8<-- [end:rbf_loop]
 
 
 @njit(cache=True, parallel=True)
-def _sigmoid_loop(X, Yt, symmetric, gamma, coef0, K):
-    n, m = K.shape
-    for i in prange(n):
-        start = i if symmetric else 0
-        xy = np.empty(m)
-        _row_dots_loop(X, Yt, i, start, xy)
-        for j in range(start, m):
-            # K_ij = tanh(γ x_i·x'_j + c_0)
-            K[i, j] = math.tanh(gamma * xy[j] + coef0)
+def _sigmoid_loop(X, Y, symmetric, gamma, coef0, K):
+    for block in prange((K.shape[0] + TILE - 1) // TILE):
+        i0, xy = _gram_block(X, Y, symmetric, block)
+        for r in range(xy.shape[0]):
+            for j in range(i0 if symmetric else 0, K.shape[1]):
+                # K_ij = tanh(γ x_i·x'_j + c_0)
+                K[i0 + r, j] = math.tanh(gamma * xy[r, j] + coef0)
 
 
 # ---------------------------------------------------------------------------- kernels
@@ -211,9 +216,9 @@ def linear_kernel(X, Y=None):
 
     Inner products are accumulated in float64 and rounded once to the output dtype.
     """
-    X, Yt, symmetric, dtype = _check_pair(X, Y)
-    K = np.empty((X.shape[0], Yt.shape[1]), dtype=dtype)
-    _run_balanced(_linear_loop, X, Yt, symmetric, K)
+    X, Y, symmetric, dtype = _check_pair(X, Y)
+    K = np.empty((X.shape[0], Y.shape[0]), dtype=dtype)
+    _run_balanced(_linear_loop, X, Y, symmetric, K)
     return K
 
 
@@ -255,12 +260,12 @@ def polynomial_kernel(X, Y=None, degree=3, gamma=None, coef0=1):
     K_{ij} = \left(\gamma\, x_i^\top x'_j + c_0\right)^{p}
     $$
     """
-    X, Yt, symmetric, dtype = _check_pair(X, Y)
+    X, Y, symmetric, dtype = _check_pair(X, Y)
     degree = _check_degree(degree)
     gamma = _check_gamma(gamma, X.shape[1])
     coef0 = check_real(coef0, "coef0")
-    K = np.empty((X.shape[0], Yt.shape[1]), dtype=dtype)
-    _run_balanced(_polynomial_loop, X, Yt, symmetric, gamma, coef0, degree, K)
+    K = np.empty((X.shape[0], Y.shape[0]), dtype=dtype)
+    _run_balanced(_polynomial_loop, X, Y, symmetric, gamma, coef0, degree, K)
     return K
 
 
@@ -301,10 +306,10 @@ def rbf_kernel(X, Y=None, gamma=None):
     The expansion turns the work into inner products (as scikit-learn does). It can round to a tiny
     negative number for two nearly equal rows, so the squared distance is clamped at 0.
     """
-    X, Yt, symmetric, dtype = _check_pair(X, Y)
+    X, Y, symmetric, dtype = _check_pair(X, Y)
     gamma = _check_gamma(gamma, X.shape[1])
-    K = np.empty((X.shape[0], Yt.shape[1]), dtype=dtype)
-    _run_balanced(_rbf_loop, X, Yt, symmetric, gamma, K)
+    K = np.empty((X.shape[0], Y.shape[0]), dtype=dtype)
+    _run_balanced(_rbf_loop, X, Y, symmetric, gamma, K)
     return K
 
 
@@ -344,11 +349,11 @@ def sigmoid_kernel(X, Y=None, gamma=None, coef0=1):
     K_{ij} = \tanh\!\left(\gamma\, x_i^\top x'_j + c_0\right)
     $$
     """
-    X, Yt, symmetric, dtype = _check_pair(X, Y)
+    X, Y, symmetric, dtype = _check_pair(X, Y)
     gamma = _check_gamma(gamma, X.shape[1])
     coef0 = check_real(coef0, "coef0")
-    K = np.empty((X.shape[0], Yt.shape[1]), dtype=dtype)
-    _run_balanced(_sigmoid_loop, X, Yt, symmetric, gamma, coef0, K)
+    K = np.empty((X.shape[0], Y.shape[0]), dtype=dtype)
+    _run_balanced(_sigmoid_loop, X, Y, symmetric, gamma, coef0, K)
     return K
 
 

@@ -15,8 +15,9 @@ import numpy as np
 from glossary_dl._validation import FLOAT_DTYPES, as_float_array, check_int
 from glossary_dl.activations import softmax, softmax_grad
 from glossary_dl.backprop import (
-    _dense_backward,
-    _dense_forward,
+    _dense_backward_t,
+    _dense_forward_t,
+    _transposed,
     _relu_backward_loop,
     _relu_forward_loop,
 )
@@ -94,7 +95,9 @@ class Dense:
             seed = check_int(seed, "seed", low=0)
         self.seed = seed
         self.dtype = _check_dtype(dtype)
-        self.kernel: np.ndarray | None = None
+        # W is held transposed, shape (units, n_in), as torch.nn.Linear holds its weight: every
+        # entry of xW is then a dot product of two contiguous rows (see glossary_dl._dots)
+        self._kernel_t: np.ndarray | None = None
         self.bias: np.ndarray | None = None
         self._cache: tuple[np.ndarray, np.ndarray] | None = None
 
@@ -102,8 +105,13 @@ class Dense:
         return f"Dense({self.units}, activation={self.activation!r}, dtype={self.dtype.name!r})"
 
     @property
+    def kernel(self) -> np.ndarray | None:
+        """$W$ in Keras' layout (n_in, units): a writeable view of the stored $W^\top$."""
+        return None if self._kernel_t is None else self._kernel_t.T
+
+    @property
     def built(self) -> bool:
-        return self.kernel is not None
+        return self._kernel_t is not None
 
     def build(self, input_dim, rng=None):
         r"""Create the weights for inputs of width ``input_dim``: Glorot uniform kernel, zero bias.
@@ -132,7 +140,8 @@ class Dense:
                 )
             return
         source = self.seed if self.seed is not None else rng
-        self.kernel = glorot_uniform((input_dim, self.units), seed=source, dtype=self.dtype.name)
+        kernel = glorot_uniform((input_dim, self.units), seed=source, dtype=self.dtype.name)
+        self._kernel_t = _transposed(kernel)
         self.bias = np.zeros(self.units, dtype=self.dtype)
 
     def get_weights(self) -> list[np.ndarray]:
@@ -208,7 +217,7 @@ class Dense:
         """z = x·W + b, then a = f(z); keeps (x, z) for the backward pass."""
         # z = X·W + b
         z = np.empty((x.shape[0], self.units), dtype=self.dtype)
-        _dense_forward(x, self.kernel, self.bias, z)
+        _dense_forward_t(x, self._kernel_t, self.bias, z)
         self._cache = (x, z)
         if not np.all(np.isfinite(z)):
             # only overflowing weights get here (inputs are checked): training has diverged
@@ -239,7 +248,7 @@ class Dense:
             # δ = s ⊙ (δ^a − Σ_j δ^a_j s_j): the softmax Jacobian applied to δ^a
             delta = softmax_grad(z, grad_out, axis=-1)
         # ∂L/∂W = Xᵀ·δ, ∂L/∂b = Σ_n δ_n, ∂L/∂X = δ·Wᵀ
-        return _dense_backward(x, self.kernel, delta, with_grad_x=with_grad_x)
+        return _dense_backward_t(x, self._kernel_t, delta, with_grad_x=with_grad_x)
 
 
 def _check_dtype(dtype) -> np.dtype:

@@ -25,6 +25,7 @@ import time
 import numpy as np
 
 from glossary_dl import losses as _losses
+from glossary_dl._parallel import threads_for
 from glossary_dl._validation import as_float_array, as_label_array, check_bool, check_int
 from glossary_dl.backprop import _softmax_cross_entropy_loop
 from glossary_dl.layers import Dense
@@ -243,7 +244,8 @@ class Sequential:
             layer.set_weights(list(weights[2 * i: 2 * i + 2]))
 
     def _parameters(self) -> list[np.ndarray]:
-        return [p for layer in self.layers for p in (layer.kernel, layer.bias)]
+        # the kernels as the layers hold them, Wᵀ: their gradients come in that layout too
+        return [p for layer in self.layers for p in (layer._kernel_t, layer.bias)]
 
     # ------------------------------------------------------------ compile
     def compile(self, optimizer="rmsprop", loss=None, metrics=None) -> None:
@@ -371,7 +373,8 @@ class Sequential:
         if self._fused:
             # L and δ_L = (softmax(z_L) − onehot(t))/N in one stable pass on the logits
             delta = np.empty_like(out)
-            loss = _softmax_cross_entropy_loop(out, target, delta)
+            with threads_for(out.size):
+                loss = _softmax_cross_entropy_loop(out, target, delta)
             return float(loss), delta
         loss = float(loss_fn(target, out))
         delta = grad_fn(target, out) if with_delta else None
