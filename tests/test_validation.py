@@ -1,0 +1,33 @@
+"""glossary_dl._validation.check_finite: the one-pass finite check every public function uses."""
+
+import numpy as np
+import pytest
+
+from glossary_dl._validation import check_finite
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("size", [1, 7, 1_000_003])  # one thread and all threads
+def test_check_finite_refuses_any_nan_or_inf(bad, size, dtype):
+    x = np.zeros(size, dtype=dtype)
+    x[size // 2] = bad
+    with pytest.raises(ValueError, match="x must contain only finite values"):
+        check_finite(x, "x")
+
+
+@pytest.mark.parametrize("size", [1, 1_000_003])
+def test_check_finite_accepts_huge_values_whose_sum_overflows(size, dtype):
+    x = np.full(size, np.finfo(dtype).max, dtype=dtype)
+    x[0] = -np.finfo(dtype).max
+    check_finite(x, "x")  # each value is finite, although Σx overflows
+
+
+def test_check_finite_on_views_and_other_dtypes(dtype):
+    x = np.ones((6, 8), dtype=dtype)[:, ::2]  # not contiguous
+    check_finite(x, "x")
+    x[2, 1] = np.nan
+    with pytest.raises(ValueError, match="y must contain only finite values"):
+        check_finite(x, "y")
+    check_finite(np.arange(5), "labels")  # integers are always finite
+    with pytest.raises(ValueError):
+        check_finite(np.array([1.0, np.inf], dtype=np.float16), "half")
