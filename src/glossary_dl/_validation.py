@@ -80,14 +80,17 @@ def check_ndim(array: np.ndarray, name: str, ndim) -> None:
         raise ValueError(f"{name} must have {expected} dimension(s), got shape {array.shape}")
 
 
-def check_finite(array: np.ndarray, name: str) -> None:
+def all_finite(array: np.ndarray) -> bool:
+    """Whether every element is finite: ``np.all(np.isfinite(array))`` in one pass, no temporary."""
     if array.dtype.kind == "f" and array.dtype.itemsize in (4, 8):
         flat = array.reshape(-1)  # a view when the array is contiguous
         with threads_for(flat.size):
-            finite = _all_finite_loop(flat)
-    else:
-        finite = bool(np.all(np.isfinite(array)))
-    if not finite:
+            return bool(_all_finite_loop(flat))
+    return bool(np.all(np.isfinite(array)))
+
+
+def check_finite(array: np.ndarray, name: str) -> None:
+    if not all_finite(array):
         raise ValueError(f"{name} must contain only finite values (no NaN or inf)")
 
 

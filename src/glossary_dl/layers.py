@@ -12,7 +12,7 @@ import numbers
 
 import numpy as np
 
-from glossary_dl._validation import FLOAT_DTYPES, as_float_array, check_int
+from glossary_dl._validation import FLOAT_DTYPES, all_finite, as_float_array, check_int
 from glossary_dl.activations import softmax, softmax_grad
 from glossary_dl.backprop import (
     _dense_backward_t,
@@ -48,7 +48,10 @@ class Dense:
     ----------
     kernel : ndarray of shape (n_in, units) or None
         $W$, drawn from $U(-r, r)$, $r = \sqrt{6 / (n_\text{in} + n_\text{out})}$ when the layer
-        is built; None before.
+        is built; None before. The layer stores $W^\top$ (PyTorch's layout of
+        ``nn.Linear.weight``), so that every entry of $xW$ is a dot product of two contiguous
+        rows; ``kernel`` is a writeable view of it in Keras' layout (not C-contiguous: use
+        ``get_weights()`` for a contiguous copy).
     bias : ndarray of shape (units,) or None
         $b$, zeros when the layer is built; None before.
     built : bool
@@ -219,7 +222,7 @@ class Dense:
         z = np.empty((x.shape[0], self.units), dtype=self.dtype)
         _dense_forward_t(x, self._kernel_t, self.bias, z)
         self._cache = (x, z)
-        if not np.all(np.isfinite(z)):
+        if not all_finite(z):
             # only overflowing weights get here (inputs are checked): training has diverged
             raise FloatingPointError(
                 f"{self!r}: the pre-activation z = xW + b overflowed to inf or NaN; "

@@ -26,7 +26,7 @@ import numpy as np
 
 from glossary_dl import losses as _losses
 from glossary_dl._parallel import threads_for
-from glossary_dl._validation import as_float_array, as_label_array, check_bool, check_int
+from glossary_dl._validation import all_finite, as_float_array, as_label_array, check_bool, check_int
 from glossary_dl.backprop import _softmax_cross_entropy_loop
 from glossary_dl.layers import Dense
 from glossary_dl.optimizers import SGD, Adagrad, Adam, RMSprop
@@ -404,7 +404,7 @@ class Sequential:
     def _step(self, x: np.ndarray, target: np.ndarray) -> tuple[float, float]:
         out = self._forward(x)
         loss, delta = self._loss_and_delta(out, target, with_delta=True)
-        if not np.all(np.isfinite(delta)):
+        if not all_finite(delta):
             raise FloatingPointError(
                 f"the gradient of the loss is not finite (loss = {loss}); lower the learning rate"
             )
