@@ -25,6 +25,7 @@ def load(path: Path = RESULTS) -> dict:
 def speed(results: dict):
     """Horizontal bars: other's median ÷ ours (> 1: ours is faster), log scale, goals as ticks."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FixedFormatter, FixedLocator, NullFormatter
 
     rows = list(_speed_rows(results))
     figure, axis = plt.subplots(figsize=(7.5, 0.32 * len(rows) + 1.2))
@@ -37,8 +38,13 @@ def speed(results: dict):
     axis.invert_yaxis()
     axis.set_xscale("log")
     axis.axvline(1.0, color="grey", linewidth=0.8, linestyle=":")
-    low, high = min(r[2] for r in rows), max(r[2] for r in rows)
-    axis.set_xlim(min(low, 0.4) / 1.5, max(high, 2.5) * 2.0)
+    low, high = min(min(r[2] for r in rows), 0.4) / 1.5, max(max(r[2] for r in rows), 2.5) * 2.0
+    axis.set_xlim(low, high)
+    # Round ratios as plain numbers: matplotlib's log-axis minor labels (2×10⁻¹ …) overlap.
+    ticks = [t for t in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500) if low <= t <= high]
+    axis.xaxis.set_major_locator(FixedLocator(ticks))
+    axis.xaxis.set_major_formatter(FixedFormatter([f"{t:g}×" for t in ticks]))
+    axis.xaxis.set_minor_formatter(NullFormatter())
     axis.set_xlabel("other's median time ÷ ours  (> 1: ours is faster; black tick: the goal)")
     axis.set_title(_title(results), fontsize=9)
     figure.tight_layout()

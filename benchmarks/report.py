@@ -152,7 +152,7 @@ def _machine(results: dict) -> str:
         ("cores", f"{m['logical_cpus']} logical CPUs, {m['usable_cpus']} usable by this process"),
         ("threads used", f"{m['threads']} (numba, torch and NumPy's BLAS)"),
         ("NumPy BLAS", f"{blas.get('internal_api')} {blas.get('version') or ''} "
-                       f"({blas.get('architecture') or '?'}, {blas.get('threading_layer') or '?'} threads)"),
+                       f"({blas.get('architecture') or '?'}, threading: {blas.get('threading_layer') or '?'})"),
         ("numba threading layer", m["numba_threading_layer"]),
         ("Python", f"{m['python']} on {m['platform']}"),
         ("versions", versions),
