@@ -1,0 +1,1 @@
+"""Benchmarks of glossary-dl: `python -m benchmarks` (see benchmarks/__main__.py)."""

@@ -1,0 +1,259 @@
+"""The Performance page, rendered from a results file and the hand-written notes.
+
+The page is a pure function of ``benchmarks/results/latest.json`` and ``benchmarks/notes.yml``
+(no clock, no machine access), so a test can check that the committed page is exactly what
+the committed results give.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+NOTES = Path(__file__).resolve().parent / "notes.yml"
+NAMES = {
+    "ours": "glossary_dl", "numpy": "NumPy", "torch": "PyTorch", "sklearn": "scikit-learn",
+    "products": "matrix products alone (NumPy BLAS)", "numba": "numba prange",
+}
+# What each column runs, per workload (kept here, not in the results, so that the wording can
+# improve without a new measurement).
+WHAT_RUNS = {
+    "optimizers": {
+        "ours": "`glossary_dl.optimizers.<name>.apply([θ], [g])`, in place",
+        "numpy": "Keras' update rule with in-place ufuncs and one preallocated scratch array",
+        "torch": "`torch.optim.<name>` with `fused=True` where this torch build runs it on the CPU, "
+                 "else `foreach=True` (named per optimizer below); ε placement as torch's own",
+    },
+    "softmax-cross-entropy": {
+        "ours": "`glossary_dl.backprop.softmax_cross_entropy(logits, labels)` → (loss, grad)",
+        "numpy": "max-shifted `exp`, row sums, `log`, then the gradient `softmax − onehot` divided by N",
+        "torch": "`F.cross_entropy(logits, labels)` on a leaf that requires grad, then `.backward()`",
+    },
+    "rbf-kernel": {
+        "ours": "`glossary_dl.kernels.rbf_kernel(X)`",
+        "sklearn": "`sklearn.metrics.pairwise.rbf_kernel(X)`",
+        "numpy": "the expansion ‖x‖² + ‖y‖² − 2·X·Xᵀ (one BLAS product), clipped at 0, then `exp`",
+        "torch": "`torch.exp(−γ·torch.cdist(X, X)²)`",
+    },
+    "chapter2-mlp": {
+        "ours": "`glossary_dl.models.Sequential([Dense(512, 'relu'), Dense(10, 'softmax')])`, "
+                "`compile('rmsprop', 'sparse_categorical_crossentropy', ['accuracy'])`, `fit(epochs=1)`",
+        "numpy": "the same forward, backward and RMSprop step in vectorised NumPy",
+        "torch": "two `nn.Linear`, `F.cross_entropy`, `backward()`, and Keras' RMSprop as in-place tensor "
+                 "ops (torch.optim.RMSprop adds ε outside the root: a different update for small gradients)",
+        "products": "only the step's five products x·W1, xᵀ·δ1, h·W2, hᵀ·δ2, δ2·W2ᵀ, NumPy's BLAS, "
+                    "over the same batch sizes: the FLOP bound",
+    },
+}
+FIGURES = (
+    ("performance_speed", "How many times faster our implementation is than each other one, per workload, "
+                          "with the goal marked"),
+    ("performance_bandwidth", "Effective memory bandwidth of each optimizer step against the measured "
+                              "STREAM triad"),
+)
+
+
+def load_notes(path: Path = NOTES) -> dict[str, str]:
+    import yaml
+
+    notes = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {key: (value or "").strip() for key, value in notes.items()}
+
+
+def render(results: dict, notes: dict[str, str]) -> str:
+    parts = [
+        _header(results),
+        _machine(results),
+        _summary(results),
+        _limits(results, notes),
+        *(_workload(w, notes) for w in results["workloads"]),
+        _site(results, notes),
+    ]
+    return "\n".join(parts).rstrip() + "\n"
+
+
+# ---------------------------------------------------------------- formatting
+def seconds(value: float) -> str:
+    if value >= 1:
+        return f"{value:.2f} s"
+    if value >= 1e-3:
+        return f"{value * 1e3:.3g} ms"
+    return f"{value * 1e6:.3g} µs"
+
+
+def spread(timing: dict) -> str:
+    """Half the interquartile range, relative to the median: how noisy the rounds were."""
+    return f"±{(timing['q3_s'] - timing['q1_s']) / 2 / timing['median_s']:.0%}"
+
+
+def _verdict(goal: dict) -> str:
+    return "met" if goal["met"] else "**not met**"
+
+
+def _check(check: dict) -> str:
+    return (f"Checked before timing: {check['what']}, every implementation against "
+            f"{NAMES.get(check['against'], check['against'])} with `assert_allclose(rtol={check['rtol']:g}, "
+            f"atol={check['atol']:g})`: {'passed' if check['passed'] else 'FAILED'}.")
+
+
+def _note(key: str, notes: dict[str, str]) -> str:
+    text = notes.get(key, "")
+    if not text:
+        return (f'!!! note "Explanation (written by hand)"\n    *Not written yet.* Add it under `{key}:` in '
+                "`benchmarks/notes.yml`, then run `bash scripts/bench.sh --render`.\n")
+    body = "\n".join(f"    {line}" if line else "" for line in text.splitlines())
+    return f'!!! note "Explanation (written by hand, `benchmarks/notes.yml`: `{key}`)"\n{body}\n'
+
+
+def _timing_table(timings: dict) -> str:
+    ours = timings.get("ours") or next(iter(timings.values()))
+    lines = ["| implementation | median | spread | time ÷ ours | rounds |", "| --- | ---: | ---: | ---: | ---: |"]
+    for name, t in timings.items():
+        lines.append(f"| {NAMES.get(name, name)} | {seconds(t['median_s'])} | {spread(t)} | "
+                     f"{t['median_s'] / ours['median_s']:.2f}× | {t['repeats']} |")
+    return "\n".join(lines) + "\n"
+
+
+def _goal_table(goals: list[dict]) -> str:
+    lines = ["| goal | measured | verdict |", "| --- | --- | --- |"]
+    lines += [f"| {g['goal']} | {g['shown']} | {_verdict(g)} |" for g in goals]
+    reasons = [f"**Why not met ({g['goal']}):** {g['why_not']}" for g in goals if not g["met"]]
+    return "\n".join(lines) + "\n" + "".join(f"\n{r}\n" for r in reasons)
+
+
+# ---------------------------------------------------------------- sections
+def _header(results: dict) -> str:
+    quick = results["mode"] == "quick"
+    return f"""# Performance
+
+!!! info "Generated page"
+    Generated by `{results['command']}` from `benchmarks/results/latest.json`; do not edit it by hand.
+    The explanations come from `benchmarks/notes.yml`; after editing them, `bash scripts/bench.sh --render`
+    rewrites this page without measuring anything.{'''
+    **Quick mode:** tiny sizes and one or two rounds, a smoke test of the benchmarks, not a measurement.'''
+                                                    if quick else ''}
+
+Each benchmark runs our implementation, idiomatic NumPy and PyTorch on the CPU (and scikit-learn where
+it has the function) in one process, **interleaved** round by round (ours, NumPy, PyTorch, ours, …)
+after a warm-up round, with the same number of threads for numba, torch and NumPy's BLAS. The tables
+give medians, the spread of the rounds (half the interquartile range) and ratios; a shared or busy
+machine shows up as a large spread, and affects every implementation alike. Before timing, each
+benchmark checks with `numpy.testing.assert_allclose` that the implementations compute the same
+result, so no table compares different computations. The machine's own limits, memory bandwidth
+(STREAM triad) and matrix-product rate (SGEMM), are measured in the same run.
+"""
+
+
+def _machine(results: dict) -> str:
+    m = results["machine"]
+    blas = m["numpy_blas"]
+    versions = ", ".join(f"{name} {version}" for name, version in m["versions"].items())
+    rows = [
+        ("CPU", m["cpu_model"]),
+        ("cores", f"{m['logical_cpus']} logical CPUs, {m['usable_cpus']} usable by this process"),
+        ("threads used", f"{m['threads']} (numba, torch and NumPy's BLAS)"),
+        ("NumPy BLAS", f"{blas.get('internal_api')} {blas.get('version') or ''} "
+                       f"({blas.get('architecture') or '?'}, threading: {blas.get('threading_layer') or '?'})"),
+        ("numba threading layer", m["numba_threading_layer"]),
+        ("Python", f"{m['python']} on {m['platform']}"),
+        ("versions", versions),
+        ("commit measured", f"`{m['git_commit']}`"),
+        ("date", m["date"]),
+        ("run time", f"{results['elapsed_s']:.0f} s for the benchmarks"),
+    ]
+    lines = ["## Machine", "", "| | |", "| --- | --- |", *(f"| {k} | {v} |" for k, v in rows)]
+    return "\n".join(lines) + "\n"
+
+
+def _summary(results: dict) -> str:
+    lines = ["## Goals", "", "| workload | case | goal | measured | verdict |", "| --- | --- | --- | --- | --- |"]
+    for w in results["workloads"]:
+        for case in w["cases"]:
+            for g in case["goals"]:
+                lines.append(f"| [{w['title']}](#{w['id']}) | {case['name']} | {g['goal']} | {g['shown']} | "
+                             f"{_verdict(g)} |")
+    figures = "\n".join(f"![{alt}](figures/{name}.svg)\n" for name, alt in FIGURES)
+    return "\n".join(lines) + "\n\n" + figures
+
+
+def _limits(results: dict, notes: dict) -> str:
+    triad, gemm = results["limits"]["triad"], results["limits"]["sgemm"]
+    lines = [
+        "## Machine limits {#machine-limits}", "",
+        f"**STREAM triad** `a[i] = b[i] + s·c[i]` on float64 arrays of {triad['n']:,} elements "
+        f"({triad['array_mib']:.0f} MiB each), bytes counted as STREAM does: 3 arrays × 8 B per element. "
+        "numba's `prange` loop is the reference; NumPy needs two passes (`multiply`, then `+=`) and "
+        "`torch.add(b, c, alpha=s, out=a)` one. " + _check(triad["check"]), "",
+        "| implementation | median | spread | GB/s |", "| --- | ---: | ---: | ---: |",
+    ]
+    for name, t in triad["timings"].items():
+        lines.append(f"| {NAMES[name]} | {seconds(t['median_s'])} | {spread(t)} | {triad['gb_per_s'][name]:.1f} |")
+    lines += [
+        "", f"**SGEMM** float32 {gemm['n']} × {gemm['n']} times {gemm['n']} × {gemm['n']}, "
+        f"2·n³ = {gemm['flops'] / 1e9:.3g} GFLOP per product. " + _check(gemm["check"]), "",
+        "| implementation | median | spread | GFLOP/s |", "| --- | ---: | ---: | ---: |",
+    ]
+    for name, t in gemm["timings"].items():
+        lines.append(f"| {NAMES[name]} | {seconds(t['median_s'])} | {spread(t)} | {gemm['gflop_per_s'][name]:.0f} |")
+    return "\n".join(lines) + "\n\n" + _note("machine-limits", notes)
+
+
+def _workload(w: dict, notes: dict) -> str:
+    lines = [f"## {w['title']} {{#{w['id']}}}", "", f"{w['size']}.", ""]
+    what = WHAT_RUNS.get(w["id"], {})
+    if what:
+        lines += [*(f"- **{NAMES[name]}**: {text}" for name, text in what.items()), ""]
+    if w["id"] == "cold-start":
+        lines.append(_cold_start(w["cases"][0]))
+    else:
+        for case in w["cases"]:
+            lines.append(_case(case, several=len(w["cases"]) > 1))
+    return "\n".join(lines) + "\n" + _note(w["id"], notes)
+
+
+def _case(case: dict, several: bool) -> str:
+    lines = [f"### {case['name']}", ""] if several else []
+    if several and case.get("torch_variant"):
+        lines += [f"PyTorch: `{case['torch_variant']}`.", ""]
+    lines += [_check(case["check"]), "", _timing_table(case["timings"])]
+    return "\n".join(lines) + "\n" + _metrics(case) + _goal_table(case["goals"])
+
+
+def _metrics(case: dict) -> str:
+    m = case["metrics"]
+    facts = []
+    if "bandwidth_gb_per_s" in m:
+        bw = m["bandwidth_gb_per_s"]
+        facts.append(f"{case['bytes_per_step'] / 1e6:.0f} MB moved per step; effective bandwidth "
+                     + ", ".join(f"{NAMES[k]} {v:.1f} GB/s" for k, v in bw.items()) + ".")
+    if "sgemm_bound_s" in m:
+        facts.append(f"{case['flops_per_epoch'] / 1e9:.1f} GFLOP of matrix products per epoch: "
+                     f"{seconds(m['sgemm_bound_s'])} at the measured SGEMM rate (ours takes "
+                     f"{m['time_vs_sgemm_bound']:.1f}× that); the products alone ran at "
+                     f"{m['products_gflop_per_s']:.0f} GFLOP/s at this batch size.")
+    return "".join(f"{fact}\n\n" for fact in facts)
+
+
+def _cold_start(case: dict) -> str:
+    lines = ["| process | import | first call | in the process | whole process |",
+             "| --- | ---: | ---: | ---: | ---: |"]
+    for child in case["children"].values():
+        lines.append(f"| `{child['code']}` | {seconds(child['import_s'])} | {seconds(child['first_call_s'])} | "
+                     f"{seconds(child['in_process_s'])} | {seconds(child['wall_s'])} |")
+    lines += ["", "Medians; the whole process includes the interpreter's start-up and exit.", ""]
+    return "\n".join(lines) + "\n" + _goal_table(case["goals"])
+
+
+def _site(results: dict, notes: dict) -> str:
+    rows = []
+    for label, entry in (("`mkdocs build --strict`, every notebook executed", results["site"]["build"]),
+                         ("the full test command `bash scripts/test.sh`", results["site"]["test_command"])):
+        if entry["measured"]:
+            when = f" (finished {entry['finished']})" if "finished" in entry else " (one run)"
+            rows.append(f"| {label} | {seconds(entry['seconds'])}{when} |")
+        else:
+            rows.append(f"| {label} | {entry['reason']} |")
+    lines = ["## Site build and test command {#site}", "",
+             "| command | wall time |", "| --- | --- |", *rows, "",
+             "The test command's time is read from `artifacts/test-command.json`, written by the test "
+             "command itself."]
+    return "\n".join(lines) + "\n\n" + _note("site", notes)

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Every benchmark on this machine: writes benchmarks/results/latest.json and
+# docs/performance.md (see benchmarks/run.py; --quick for a smoke run into a
+# temporary folder, --render to rewrite the page from the committed results).
+source "$(dirname "$0")/_env.sh" test
+export KERAS_BACKEND=torch NO_MKDOCS_2_WARNING=1
+exec python -m benchmarks "$@"
