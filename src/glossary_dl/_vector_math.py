@@ -22,6 +22,7 @@ returns NaN. On that domain the result is within 3 ulp (float32) and 1 ulp (floa
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 from llvmlite import ir
 from numba import types
@@ -33,25 +34,34 @@ _LN2_HI = 0.693145751953125
 _LN2_LO = 1.4286068203094173e-06
 
 
-@intrinsic
-def _float_from_bits(typingctx, bits):
-    """Reinterpret an int32 as float32, or an int64 as float64 (the bits are kept, not the value)."""
-    if bits == types.int32:
-        result = types.float32
-    elif bits == types.int64:
-        result = types.float64
-    else:
-        return None
+if numba.config.DISABLE_JIT:
+    # Plain Python (the coverage run): the same reinterpretation through a NumPy view.
+    def _float_from_bits(bits):
+        bits = np.asarray(bits)
+        return bits.view(np.float32 if bits.dtype == np.int32 else np.float64)[()]
 
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.FloatType() if result == types.float32 else ir.DoubleType())
+else:
 
-    return result(bits), codegen
+    @intrinsic
+    def _float_from_bits(typingctx, bits):
+        """Reinterpret an int32 as float32, or an int64 as float64 (the bits are kept, not the value)."""
+        if bits == types.int32:
+            result = types.float32
+        elif bits == types.int64:
+            result = types.float64
+        else:
+            return None
+
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(args[0], ir.FloatType() if result == types.float32 else ir.DoubleType())
+
+        return result(bits), codegen
 
 
 def exp_nonpositive(x):
     r"""$e^x$ for $x \le 0$ in compiled code (float32 or float64); see the module's docstring."""
-    return np.exp(x)  # the plain-Python meaning (NUMBA_DISABLE_JIT=1); compiled code uses the overload
+    # plain Python (NUMBA_DISABLE_JIT=1) runs the same arithmetic; compiled code inlines the overload
+    return _exp32(x) if np.asarray(x).dtype == np.float32 else _exp64(np.float64(x))
 
 
 def _exp32(x):
