@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Every test: the strict site build (notebooks executed), then unit and oracle
-# tests, gradient checks, every code block of every page, and the browser
-# tests against the site just built.
+# Every test: the strict site build (notebooks executed), unit and oracle tests,
+# gradient checks, every code block of every page, and the browser tests against
+# the site just built.
+#
+# The build and the tests that do not need the site run side by side (one core
+# each on a 2-core machine); the tests that use the site run last and wait for
+# the build (tests/conftest.py: site_dir). The command fails when either fails.
 source "$(dirname "$0")/_env.sh" test
 export KERAS_BACKEND=torch NO_MKDOCS_2_WARNING=1
 
@@ -15,8 +19,30 @@ fi
 
 # The notebook cache must never hide a notebook that no longer runs.
 rm -rf .cache/mkdocs-jupyter
-mkdocs build --strict --clean --site-dir site
-echo "mkdocs build --strict: ok"
-
+mkdir -p artifacts
+build_log="$PWD/artifacts/mkdocs-build.log"
+build_dir=$(mktemp -d)
 export GLOSSARY_SITE_DIR="$PWD/site"
-python -m pytest tests docs --codeblocks "$@"
+export GLOSSARY_SITE_BUILD_STATUS="$build_dir/status" GLOSSARY_SITE_BUILD_LOG="$build_log"
+# The exit status is written, then moved into place: site_dir never reads half of it.
+( start=$(date +%s); status=0
+  mkdocs build --strict --clean --site-dir site >"$build_log" 2>&1 || status=$?
+  echo "$(( $(date +%s) - start ))" >"$build_dir/seconds"
+  echo "$status" >"$build_dir/status.tmp"; mv "$build_dir/status.tmp" "$build_dir/status" ) &
+build_pid=$!
+trap 'kill "$build_pid" 2>/dev/null || true; rm -rf "$build_dir"' EXIT
+echo "mkdocs build --strict: started beside the tests (log: artifacts/mkdocs-build.log)"
+
+test_status=0
+python -m pytest tests docs --codeblocks "$@" || test_status=$?
+
+wait "$build_pid" || true
+build_status=$(cat "$build_dir/status" 2>/dev/null || echo "?")
+if [ "$build_status" = "0" ]; then
+    echo "mkdocs build --strict: ok, $(cat "$build_dir/seconds") s"
+else
+    cat "$build_log"
+    echo "mkdocs build --strict: FAILED (exit status $build_status)"
+    [ "$test_status" -ne 0 ] || test_status=1
+fi
+exit "$test_status"

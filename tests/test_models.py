@@ -302,6 +302,7 @@ def test_optimizer_object_is_used_and_rmsprop_is_kerass_default():
     assert model.optimizer is optimizer and optimizer.iterations == 1
 
 
+@pytest.mark.slow  # 3 × 100 epochs of a 64-512-10 network: hours as plain Python (coverage run)
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_chapter_model_reaches_97_percent_on_the_digits(seed):
     """The first-network notebook's claim: the chapter's model, 100 epochs of batch 128, ≥ 97 %.

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import os
 import shutil
 import sys
 import threading
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
@@ -164,29 +165,94 @@ def test_hovering_a_term_shows_its_tooltip(context, base_url):
 
 SEARCH_TOP = 5  # the term's page must be among the first results; see the ranks printed below
 _search_ranks: dict[str, int] = {}
+# the result list, its first links, and the line above it ("3 matching documents", ...)
+_RESULT_STATE = r"""() => ({
+    meta: document.querySelector('.md-search-result__meta').textContent.trim(),
+    hrefs: [...document.querySelectorAll('.md-search-result__item > a')].map(a => a.href),
+})"""
+
+
+class SearchBox:
+    """The search box of one open page, used for every query in turn.
+
+    A query is answered asynchronously by the search worker, one answer per query, in the order
+    the queries were sent; the page sends a query when a keyup finds a new value in the box. So
+    one query at a time, each proven to be the one on screen:
+
+    1. empty the box (the keyup sends ""), and wait until the worker's answer to the empty query
+       is shown: no result and the placeholder line ("Type to start searching");
+    2. write the query and release a key (one keyup: exactly one query sent), and wait until the
+       placeholder line is replaced. The only answer still to come after step 1 is the answer to
+       this query, so the list now shown is this query's and no other's.
+
+    Typing character by character would send one query per prefix, with no way to tell from the
+    page which of their answers is on screen: that is why each test used to open a fresh page.
+    """
+
+    def __init__(self, page):
+        self.page = page
+        self.box = page.locator("input.md-search__input")
+        config = json.loads(page.locator("#__config").text_content())
+        self.placeholder = config["translations"]["search.result.placeholder"]
+        # before any answer the line says "Initializing search"; the first answer (the worker
+        # loads the index first) may be the placeholder, for the empty box
+        before = page.evaluate(_RESULT_STATE)["meta"]
+        self.box.click()
+        self._send("a")  # a first query, so that emptying the box below always sends one
+        self.page.wait_for_function(
+            "m => !m.includes(document.querySelector('.md-search-result__meta').textContent.trim())",
+            arg=[before, self.placeholder], timeout=30000,
+        )
+
+    def _send(self, value: str) -> None:
+        self.box.fill(value)  # fill() fires input events only; the search reads the box on keyup
+        self.box.press("End")  # one keyup: the value is sent to the worker once
+
+    def search(self, query: str) -> list[str]:
+        """The links of the result list for ``query`` (each result's article link, in order)."""
+        self._send("")
+        self.page.wait_for_function(
+            """p => document.querySelector('.md-search-result__meta').textContent.trim() === p
+                   && document.querySelectorAll('.md-search-result__list > *').length === 0""",
+            arg=self.placeholder, timeout=10000,
+        )
+        self._send(query)
+        self.page.wait_for_function(
+            "p => document.querySelector('.md-search-result__meta').textContent.trim() !== p",
+            arg=self.placeholder, timeout=10000,
+        )
+        state = self.page.evaluate(_RESULT_STATE)
+        assert self.box.input_value() == query
+        # search.highlight puts the query terms each result matched in ?h=: they are this query's
+        words = query.lower()
+        for href in state["hrefs"]:
+            for term in parse_qs(urlparse(href).query).get("h", [""])[0].split():
+                assert term in words, f"{query!r}: result {href} was found for another query"
+        return state["hrefs"]
+
+
+@pytest.fixture(scope="module")
+def search_box(browser, base_url):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = ctx.new_page()
+    page.goto(base_url, wait_until="networkidle")
+    yield SearchBox(page)
+    ctx.close()
 
 
 @pytest.mark.parametrize(
     "query, page",
     [(label, term.page) for term in TERMS for label in (term.name, *term.synonyms)],
 )
-def test_search_finds_every_term_and_synonym(context, base_url, query, page):
+def test_search_finds_every_term_and_synonym(search_box, query, page):
     """Searching a term or a synonym lists its page near the top (usually first).
 
     Terms that share words ("Gradient", "Gradient descent") compete in the
     index, so the test guards the first SEARCH_TOP results and the suite
-    prints how many queries put the term's page first.
+    prints how many queries put the term's page first. Every query runs in
+    the same page, one after the other (see SearchBox).
     """
-    browser_page = context.new_page()
-    browser_page.goto(base_url, wait_until="networkidle")
-    box = browser_page.locator("input.md-search__input")
-    box.click()
-    box.press_sequentially(query, delay=15)  # the search listens to key events, not to fill()
-    browser_page.locator(".md-search-result__item a").first.wait_for(timeout=10000)
-    browser_page.wait_for_timeout(300)  # let the result list settle on the whole query
-    hrefs = browser_page.evaluate(
-        "() => [...document.querySelectorAll('.md-search-result__item > a')].map(a => a.getAttribute('href'))"
-    )
+    hrefs = search_box.search(query)
     expected = page.removesuffix(".md") + "/"
     rank = next((i + 1 for i, href in enumerate(hrefs) if expected in href), None)
     _search_ranks[query] = rank or 0

@@ -208,6 +208,7 @@ def test_same_seed_same_run_bit_for_bit():
         np.testing.assert_array_equal(p, q)
 
 
+@pytest.mark.slow  # 100 epochs of 10 batches through a 64-256-10 network: hours as plain Python
 def test_overfitting_run_on_digits_shows_validation_loss_rising_while_training_loss_falls():
     # a real run: 100 handwritten digits to train on, 400 held out, a wide network, 100 epochs
     from sklearn.datasets import load_digits

@@ -112,7 +112,10 @@ def test_max_features_limits_the_search_and_sqrt_is_floor(rng):
 # ---------------------------------------------------------------- random forest
 @pytest.mark.oracle
 @pytest.mark.verifies("glossary_dl.trees.RandomForestClassifier", oracle="sklearn", dtypes=("float64",), atol=0.03)  # mean accuracy
-@pytest.mark.parametrize("load", [breast_cancer, digits], ids=["cancer", "digits"])
+@pytest.mark.parametrize("load", [
+    breast_cancer,
+    pytest.param(digits, marks=pytest.mark.slow),  # 30 trees × 3 seeds on 64 features: ~1 min as plain Python
+], ids=["cancer", "digits"])
 def test_forest_accuracy_within_3_points_of_sklearn(load):
     X_train, X_test, y_train, y_test = load()
     ours = [RandomForestClassifier(n_estimators=30, seed=s).fit(X_train, y_train).score(X_test, y_test) for s in range(3)]
