@@ -8,6 +8,7 @@
 # the build (tests/conftest.py: site_dir). The command fails when either fails.
 source "$(dirname "$0")/_env.sh" test
 export KERAS_BACKEND=torch NO_MKDOCS_2_WARNING=1
+command_start=$(date +%s.%N)
 
 # The browser tests drive Debian's chromium; never a browser downloaded by a tool.
 if ! command -v chromium >/dev/null; then
@@ -44,5 +45,16 @@ else
     cat "$build_log"
     echo "mkdocs build --strict: FAILED (exit status $build_status)"
     [ "$test_status" -ne 0 ] || test_status=1
+fi
+# The Performance page reports this wall time (after the install; benchmarks/site.py reads it).
+if [ "$test_status" -eq 0 ] && [ $# -eq 0 ]; then  # a whole run only
+    python - "$command_start" <<'PY'
+import datetime, json, sys, time
+seconds = time.time() - float(sys.argv[1])
+finished = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+with open("artifacts/test-command.json", "w") as record:
+    json.dump({"seconds": round(seconds, 1), "finished": finished}, record)
+print(f"test command: {seconds:.0f} s (artifacts/test-command.json)")
+PY
 fi
 exit "$test_status"
