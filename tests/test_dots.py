@@ -11,7 +11,7 @@ import numba
 import numpy as np
 import pytest
 
-from glossary_dl._dots import _block_dots, _dots_loop
+from glossary_dl._dots import _block_dots, _dots_loop, _weighted_rows_loop
 from glossary_dl._parallel import PARALLEL_MIN_WORK, threads_for
 
 SHAPES = [(1, 1, 1), (4, 4, 4), (5, 7, 3), (8, 16, 12), (13, 33, 9), (128, 64, 10), (3, 200, 6)]
@@ -39,7 +39,7 @@ def test_block_dots_sums_float32_rows_in_float64_from_the_start_column(rng):
     a = rng.standard_normal((9, 40)).astype(np.float32)
     b = rng.standard_normal((11, 40)).astype(np.float32)
     out = np.full((4, 11), -1.0)
-    _block_dots(a, b, 4, 3, out)
+    _block_dots(a, b, 4, 0, 3, out)
     np.testing.assert_array_equal(out[:, :3], -1.0)  # columns before j_start are left alone
     exact = a[4:8].astype(np.float64) @ b[3:].astype(np.float64).T
     # float32 products are exact in float64, so only the float64 sums round
@@ -77,3 +77,21 @@ def test_threads_for_restores_the_thread_count():
     assert numba.get_num_threads() == before
     with threads_for(PARALLEL_MIN_WORK):
         assert numba.get_num_threads() == before
+
+
+@pytest.mark.parametrize("n_cols", [1, 63, 64, 65, 200])  # panels of 64 columns and their edges
+def test_dots_loop_every_panel_and_block_is_written(n_cols, rng):
+    a = rng.standard_normal((9, 17)).astype(np.float32)
+    b = rng.standard_normal((n_cols, 17)).astype(np.float32)
+    c = np.full((9, n_cols), np.nan, dtype=np.float32)
+    _dots_loop(a, b, c)
+    assert not np.isnan(c).any()
+    _assert_rounding_bound(c, a, b, np.float32)
+
+
+def test_weighted_rows_loop_is_the_short_product(rng, dtype):
+    weights = rng.standard_normal((37, 10)).astype(dtype)
+    rows = rng.standard_normal((10, 70)).astype(dtype)
+    out = np.full((37, 70), np.nan, dtype=dtype)
+    _weighted_rows_loop(weights, rows, out)
+    _assert_rounding_bound(out, weights, np.ascontiguousarray(rows.T), dtype)

@@ -20,7 +20,8 @@ import numbers
 import numpy as np
 from numba import njit, prange
 
-from glossary_dl._dots import _FASTMATH, TILE, _block_dots, _dots_loop
+from glossary_dl._dots import _FASTMATH, PANEL, TILE, _block_dots, _dots_loop, _weighted_rows_loop
+from glossary_dl._dots import _transposed as _transposed_copy
 from glossary_dl._parallel import threads_for
 from glossary_dl._vector_math import exp_nonpositive
 from glossary_dl._validation import (
@@ -51,30 +52,39 @@ __all__ = [
 # --8<-- [start:dense_forward_loop]
 @njit(cache=True, parallel=True, fastmath=_FASTMATH, error_model="numpy")
 def _dense_forward_loop(x, kernel_t, bias, z):
-    n_samples = x.shape[0]
-    n_out = kernel_t.shape[0]
-    # rows of the batch are independent: blocks of TILE rows n, one block per task
-    for block in prange((n_samples + TILE - 1) // TILE):
-        n0 = block * TILE
-        rows = z[n0:min(n0 + TILE, n_samples)]
+    n_samples, n_out = z.shape
+    n_blocks = (n_samples + TILE - 1) // TILE
+    n_panels = (n_out + PANEL - 1) // PANEL
+    # tasks: a block of TILE samples n × a panel of PANEL outputs j (the panel of Wᵀ stays in cache)
+    for task in prange(n_panels * n_blocks):
+        n0 = (task % n_blocks) * TILE
+        j0 = (task // n_blocks) * PANEL
+        piece = z[n0:min(n0 + TILE, n_samples), j0:min(j0 + PANEL, n_out)]
         # z_{n,j} ← Σ_i x_{n,i}·W_{i,j}   (row n of X · row j of Wᵀ, 4 × 4 entries at a time)
-        _block_dots(x, kernel_t, n0, 0, rows)
-        # z_{n,j} ← z_{n,j} + b_j   (while the block is still in cache)
-        for r in range(rows.shape[0]):
-            for j in range(n_out):
-                rows[r, j] += bias[j]
+        _block_dots(x, kernel_t, n0, j0, j0, piece)
+        # z_{n,j} ← z_{n,j} + b_j   (while the piece is still in cache)
+        for r in range(piece.shape[0]):
+            for q in range(piece.shape[1]):
+                piece[r, q] += bias[j0 + q]
 # --8<-- [end:dense_forward_loop]
+
+
+# Below this many outputs, ∂L/∂x = δW is summed as weighted rows of Wᵀ (see _weighted_rows_loop).
+_SHORT_DEPTH = 32
 
 
 # --8<-- [start:dense_backward_loop]
 @njit(cache=True)
 def _dense_backward_loop(x, kernel_t, delta, grad_x, grad_kernel_t, grad_bias, with_grad_x):
-    if with_grad_x:
+    if with_grad_x and kernel_t.shape[0] < _SHORT_DEPTH:
+        # few outputs j: (∂L/∂x)_{n,:} ← Σ_j δ_{n,j}·(row j of Wᵀ), contiguous rows, no transpose
+        _weighted_rows_loop(delta, kernel_t, grad_x)
+    elif with_grad_x:
         # (∂L/∂x)_{n,i} ← Σ_j δ_{n,j}·W_{i,j}   (row n of δ · row i of W)
-        _dots_loop(delta, np.ascontiguousarray(kernel_t.T), grad_x)
+        _dots_loop(delta, _transposed_copy(kernel_t), grad_x)
     # (∂L/∂W)_{i,j} ← Σ_n x_{n,i}·δ_{n,j}, stored as its transpose like the kernel:
     # (∂L/∂Wᵀ)_{j,i} = row j of δᵀ · row i of Xᵀ
-    _dots_loop(np.ascontiguousarray(delta.T), np.ascontiguousarray(x.T), grad_kernel_t)
+    _dots_loop(_transposed_copy(delta), _transposed_copy(x), grad_kernel_t)
     # ∂L/∂b_j ← Σ_n δ_{n,j}   (the bias is added to every row, so its gradient sums over the batch)
     for j in range(grad_bias.size):
         grad_bias[j] = 0.0

@@ -23,16 +23,17 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from glossary_dl._dots import TILE, _block_dots
+from glossary_dl._dots import PANEL, TILE, _block_dots
 from glossary_dl._vector_math import exp_nonpositive
 from glossary_dl._validation import as_float_array, check_finite, check_real
 
 __all__ = ["linear_kernel", "polynomial_kernel", "rbf_kernel", "sigmoid_kernel", "KernelSVC"]
 
-# Blocks of TILE rows handed to a thread at a time by the parallel loops. With Y=None only the upper
-# triangle is computed, so early rows cost more than late ones; small interleaved chunks keep the
-# threads evenly loaded (numba's default splits the rows into one contiguous block per thread).
-_CHUNK_BLOCKS = 4
+# Tasks handed to a thread at a time by the parallel loops. With Y=None only the upper triangle is
+# computed, so late panels cost more than early ones; interleaved chunks keep the threads evenly
+# loaded (numba's default splits the tasks into one contiguous run per thread), and a chunk's
+# tasks share their panel of Y.
+_CHUNK_TASKS = 16
 
 
 def _run_balanced(loop, X, Y, symmetric, *args):
@@ -40,9 +41,9 @@ def _run_balanced(loop, X, Y, symmetric, *args):
 
     The loop fills K (the last argument); with ``symmetric`` only its upper triangle, mirrored here.
     """
-    previous = numba.set_parallel_chunksize(_CHUNK_BLOCKS)
+    previous = numba.set_parallel_chunksize(_CHUNK_TASKS)
     try:
-        loop(X, Y, symmetric, *args)
+        loop(X, Y, symmetric, _n_tasks(args[-1]), *args)
     finally:
         numba.set_parallel_chunksize(previous)
     if symmetric:
@@ -93,19 +94,26 @@ def _check_degree(degree) -> int:
 # ---------------------------------------------------------------------------- compiled loops
 # --8<-- [start:gram_blocks]
 @njit(cache=True)
-def _gram_block(X, Y, symmetric, block):
-    """The inner products x_i·x'_j of one block of TILE rows i, in float64: (first row, xy).
+def _gram_piece(X, Y, symmetric, task):
+    """The inner products x_i·x'_j, in float64, of one task: TILE rows i × PANEL columns j.
 
-    With ``symmetric`` only the columns j ≥ the block's first row are computed (the rest of
-    xy is left unset), as the lower triangle is mirrored afterwards.
+    Returns (i0, j0, j_start, xy) with xy[r, j − j0] = x_{i0+r}·x'_j for j_start ≤ j < j0 +
+    xy.shape[1]. With ``symmetric`` only j ≥ i0 is computed (j_start = max(j0, i0)): the lower
+    triangle is mirrored afterwards. Consecutive tasks share a panel of Y, which stays in cache.
     """
-    i0 = block * TILE
+    n_blocks = (X.shape[0] + TILE - 1) // TILE
+    i0 = (task % n_blocks) * TILE
+    j0 = (task // n_blocks) * PANEL
     rows = min(TILE, X.shape[0] - i0)
-    start = i0 if symmetric else 0
-    xy = np.empty((rows, Y.shape[0]))
+    j_start = max(j0, i0) if symmetric else j0
+    xy = np.empty((rows, min(PANEL, Y.shape[0] - j0)))
     # xy_{r,j} ← Σ_k x_{i0+r,k}·x'_{j,k}, 4 × 4 at a time, float64 even for float32 rows
-    _block_dots(X, Y, i0, start, xy)
-    return i0, xy
+    _block_dots(X, Y, i0, j0, j_start, xy)
+    return i0, j0, j_start, xy
+
+
+def _n_tasks(K: np.ndarray) -> int:
+    return ((K.shape[0] + TILE - 1) // TILE) * ((K.shape[1] + PANEL - 1) // PANEL)
 
 
 @njit(cache=True, parallel=True)
@@ -118,23 +126,23 @@ def _mirror_upper_loop(K):
 
 
 @njit(cache=True, parallel=True)
-def _linear_loop(X, Y, symmetric, K):
-    for block in prange((K.shape[0] + TILE - 1) // TILE):
-        i0, xy = _gram_block(X, Y, symmetric, block)
+def _linear_loop(X, Y, symmetric, n_tasks, K):
+    for task in prange(n_tasks):
+        i0, j0, j_start, xy = _gram_piece(X, Y, symmetric, task)
         for r in range(xy.shape[0]):
-            for j in range(i0 if symmetric else 0, K.shape[1]):
+            for j in range(j_start, j0 + xy.shape[1]):
                 # K_ij = x_i · x'_j
-                K[i0 + r, j] = xy[r, j]
+                K[i0 + r, j] = xy[r, j - j0]
 
 
 @njit(cache=True, parallel=True)
-def _polynomial_loop(X, Y, symmetric, gamma, coef0, degree, K):
-    for block in prange((K.shape[0] + TILE - 1) // TILE):
-        i0, xy = _gram_block(X, Y, symmetric, block)
+def _polynomial_loop(X, Y, symmetric, n_tasks, gamma, coef0, degree, K):
+    for task in prange(n_tasks):
+        i0, j0, j_start, xy = _gram_piece(X, Y, symmetric, task)
         for r in range(xy.shape[0]):
-            for j in range(i0 if symmetric else 0, K.shape[1]):
+            for j in range(j_start, j0 + xy.shape[1]):
                 # base = γ x_i·x'_j + c_0
-                base = gamma * xy[r, j] + coef0
+                base = gamma * xy[r, j - j0] + coef0
                 # K_ij = base^p, p a whole number (base^0 = 1)
                 power = 1.0
                 for _ in range(degree):
@@ -154,19 +162,19 @@ def _squared_norms(X):
 
 # --8<-- [start:rbf_loop]
 @njit(cache=True, parallel=True, error_model="numpy")
-def _rbf_loop(X, Y, symmetric, gamma, K):
+def _rbf_loop(X, Y, symmetric, n_tasks, gamma, K):
     # ‖x_i‖² and ‖x'_j‖², once each
     x_sq = _squared_norms(X)
     y_sq = x_sq if symmetric else _squared_norms(Y)
-    # blocks of TILE rows i are independent: one per task
-    for block in prange((K.shape[0] + TILE - 1) // TILE):
-        i0, xy = _gram_block(X, Y, symmetric, block)
+    # tasks (TILE rows i × PANEL columns j) are independent
+    for task in prange(n_tasks):
+        i0, j0, j_start, xy = _gram_piece(X, Y, symmetric, task)
         for r in range(xy.shape[0]):
             i = i0 + r
-            for j in range(i0 if symmetric else 0, K.shape[1]):
+            for j in range(j_start, j0 + xy.shape[1]):
                 # ‖x_i − x'_j‖² = ‖x_i‖² + ‖x'_j‖² − 2 x_i·x'_j, clamped at 0: for two
                 # (nearly) equal rows, rounding can leave a tiny negative number
-                sq_dist = max(x_sq[i] + y_sq[j] - 2.0 * xy[r, j], 0.0)
+                sq_dist = max(x_sq[i] + y_sq[j] - 2.0 * xy[r, j - j0], 0.0)
                 if symmetric and j == i:
                     # ‖x_i − x_i‖² = 0 exactly, so K_ii = 1 (no rounding residue)
                     sq_dist = 0.0
@@ -176,13 +184,13 @@ def _rbf_loop(X, Y, symmetric, gamma, K):
 
 
 @njit(cache=True, parallel=True)
-def _sigmoid_loop(X, Y, symmetric, gamma, coef0, K):
-    for block in prange((K.shape[0] + TILE - 1) // TILE):
-        i0, xy = _gram_block(X, Y, symmetric, block)
+def _sigmoid_loop(X, Y, symmetric, n_tasks, gamma, coef0, K):
+    for task in prange(n_tasks):
+        i0, j0, j_start, xy = _gram_piece(X, Y, symmetric, task)
         for r in range(xy.shape[0]):
-            for j in range(i0 if symmetric else 0, K.shape[1]):
+            for j in range(j_start, j0 + xy.shape[1]):
                 # K_ij = tanh(γ x_i·x'_j + c_0)
-                K[i0 + r, j] = math.tanh(gamma * xy[r, j] + coef0)
+                K[i0 + r, j] = math.tanh(gamma * xy[r, j - j0] + coef0)
 
 
 # ---------------------------------------------------------------------------- kernels
