@@ -288,8 +288,13 @@ def _dense_backward_t(x, kernel_t, delta, *, with_grad_x: bool):
 
 
 def _transposed(matrix: np.ndarray) -> np.ndarray:
-    """A C-contiguous copy of matrixᵀ: Keras' kernel layout (in, out) ↔ the loops' (out, in)."""
-    return np.ascontiguousarray(matrix.T)
+    """A C-contiguous, writeable copy of matrixᵀ: Keras' kernel layout (in, out) ↔ the loops' (out, in).
+
+    Always a new array (np.ascontiguousarray returns a view when one axis has length 1): a
+    read-only input must reach the compiled loops as the same type as a writeable one, so that
+    both get the same compiled code and the same rounding.
+    """
+    return np.array(matrix.T, order="C")
 
 
 def relu_forward(x):
