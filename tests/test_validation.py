@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from glossary_dl._validation import check_finite
+from glossary_dl._validation import _all_finite_loop, check_finite
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
@@ -31,3 +31,11 @@ def test_check_finite_on_views_and_other_dtypes(dtype):
     check_finite(np.arange(5), "labels")  # integers are always finite
     with pytest.raises(ValueError):
         check_finite(np.array([1.0, np.inf], dtype=np.float16), "half")
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf, None])
+def test_all_finite_loop_sums_x_times_zero(bad, dtype):
+    x = np.full(1000, np.finfo(dtype).max, dtype=dtype)
+    if bad is not None:
+        x[500] = bad
+    assert _all_finite_loop(x) == (bad is None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numbers
 
+import numba
 import numpy as np
 from numba import njit, prange
 
@@ -82,10 +83,11 @@ def check_ndim(array: np.ndarray, name: str, ndim) -> None:
 
 def all_finite(array: np.ndarray) -> bool:
     """Whether every element is finite: ``np.all(np.isfinite(array))`` in one pass, no temporary."""
-    if array.dtype.kind == "f" and array.dtype.itemsize in (4, 8):
+    if array.dtype.kind == "f" and array.dtype.itemsize in (4, 8) and not numba.config.DISABLE_JIT:
         flat = array.reshape(-1)  # a view when the array is contiguous
         with threads_for(flat.size):
             return bool(_all_finite_loop(flat))
+    # other dtypes, and plain Python (NUMBA_DISABLE_JIT=1), where an element loop would crawl
     return bool(np.all(np.isfinite(array)))
 
 
