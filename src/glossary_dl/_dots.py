@@ -128,7 +128,11 @@ def _weighted_rows_loop(weights, rows, out):
 
 @njit(cache=True)
 def _transposed(a):
-    """aᵀ as a new C-contiguous array, copied in 16 × 16 blocks.
+    """aᵀ as a new C-contiguous, writeable array, copied in 16 × 16 blocks.
+
+    Always a new array, so a read-only input reaches the compiled loops as the same type as a
+    writeable one (same compiled code, same rounding). Keras' kernel layout (in, out) ↔ the
+    loops' (out, in).
 
     A plain column walk of a row-major array whose rows are a power of two long (512 floats)
     lands every read in the same few cache sets; blocks read and write whole cache lines.

@@ -20,8 +20,7 @@ import numbers
 import numpy as np
 from numba import njit, prange
 
-from glossary_dl._dots import _FASTMATH, PANEL, TILE, _block_dots, _dots_loop, _weighted_rows_loop
-from glossary_dl._dots import _transposed as _transposed_copy
+from glossary_dl._dots import _FASTMATH, _dots_loop, _transposed, _weighted_rows_loop
 from glossary_dl._parallel import threads_for
 from glossary_dl._vector_math import exp_nonpositive
 from glossary_dl._validation import (
@@ -50,22 +49,14 @@ __all__ = [
 # Wᵀ (shape (n_out, n_in), PyTorch's layout of nn.Linear.weight).
 
 # --8<-- [start:dense_forward_loop]
-@njit(cache=True, parallel=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True)
 def _dense_forward_loop(x, kernel_t, bias, z):
-    n_samples, n_out = z.shape
-    n_blocks = (n_samples + TILE - 1) // TILE
-    n_panels = (n_out + PANEL - 1) // PANEL
-    # tasks: a block of TILE samples n × a panel of PANEL outputs j (the panel of Wᵀ stays in cache)
-    for task in prange(n_panels * n_blocks):
-        n0 = (task % n_blocks) * TILE
-        j0 = (task // n_blocks) * PANEL
-        piece = z[n0:min(n0 + TILE, n_samples), j0:min(j0 + PANEL, n_out)]
-        # z_{n,j} ← Σ_i x_{n,i}·W_{i,j}   (row n of X · row j of Wᵀ, 4 × 4 entries at a time)
-        _block_dots(x, kernel_t, n0, j0, j0, piece)
-        # z_{n,j} ← z_{n,j} + b_j   (while the piece is still in cache)
-        for r in range(piece.shape[0]):
-            for q in range(piece.shape[1]):
-                piece[r, q] += bias[j0 + q]
+    # z_{n,j} ← Σ_i x_{n,i}·W_{i,j}   (row n of X · row j of Wᵀ, 4 × 4 entries at a time)
+    _dots_loop(x, kernel_t, z)
+    # z_{n,j} ← z_{n,j} + b_j
+    for n in range(z.shape[0]):
+        for j in range(z.shape[1]):
+            z[n, j] += bias[j]
 # --8<-- [end:dense_forward_loop]
 
 
@@ -81,10 +72,10 @@ def _dense_backward_loop(x, kernel_t, delta, grad_x, grad_kernel_t, grad_bias, w
         _weighted_rows_loop(delta, kernel_t, grad_x)
     elif with_grad_x:
         # (∂L/∂x)_{n,i} ← Σ_j δ_{n,j}·W_{i,j}   (row n of δ · row i of W)
-        _dots_loop(delta, _transposed_copy(kernel_t), grad_x)
+        _dots_loop(delta, _transposed(kernel_t), grad_x)
     # (∂L/∂W)_{i,j} ← Σ_n x_{n,i}·δ_{n,j}, stored as its transpose like the kernel:
     # (∂L/∂Wᵀ)_{j,i} = row j of δᵀ · row i of Xᵀ
-    _dots_loop(_transposed_copy(delta), _transposed_copy(x), grad_kernel_t)
+    _dots_loop(_transposed(delta), _transposed(x), grad_kernel_t)
     # ∂L/∂b_j ← Σ_n δ_{n,j}   (the bias is added to every row, so its gradient sums over the batch)
     for j in range(grad_bias.size):
         grad_bias[j] = 0.0
@@ -285,16 +276,6 @@ def _dense_backward_t(x, kernel_t, delta, *, with_grad_x: bool):
     with threads_for(x.shape[0] * kernel_t.shape[0] * kernel_t.shape[1]):
         _dense_backward_loop(x, kernel_t, delta, grad_x, grad_kernel_t, grad_bias, with_grad_x)
     return (grad_x if with_grad_x else None), grad_kernel_t, grad_bias
-
-
-def _transposed(matrix: np.ndarray) -> np.ndarray:
-    """A C-contiguous, writeable copy of matrixᵀ: Keras' kernel layout (in, out) ↔ the loops' (out, in).
-
-    Always a new array (np.ascontiguousarray returns a view when one axis has length 1): a
-    read-only input must reach the compiled loops as the same type as a writeable one, so that
-    both get the same compiled code and the same rounding.
-    """
-    return np.array(matrix.T, order="C")
 
 
 def relu_forward(x):

@@ -12,12 +12,12 @@ import numbers
 
 import numpy as np
 
+from glossary_dl._dots import _transposed
 from glossary_dl._validation import FLOAT_DTYPES, all_finite, as_float_array, check_int
 from glossary_dl.activations import softmax, softmax_grad
 from glossary_dl.backprop import (
     _dense_backward_t,
     _dense_forward_t,
-    _transposed,
     _relu_backward_loop,
     _relu_forward_loop,
 )
