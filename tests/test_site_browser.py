@@ -163,8 +163,6 @@ def test_hovering_a_term_shows_its_tooltip(context, base_url):
     tooltip.first.wait_for(state="visible", timeout=5000)
 
 
-SEARCH_TOP = 5  # the term's page must be among the first results; see the ranks printed below
-_search_ranks: dict[str, int] = {}
 # the result list, its first links, and the line above it ("3 matching documents", ...)
 _RESULT_STATE = r"""() => ({
     meta: document.querySelector('.md-search-result__meta').textContent.trim(),
@@ -244,31 +242,22 @@ def search_box(browser, base_url):
     "query, page",
     [(label, term.page) for term in TERMS for label in (term.name, *term.synonyms)],
 )
-def test_search_finds_every_term_and_synonym(search_box, query, page):
-    """Searching a term or a synonym lists its page near the top (usually first).
-
-    Terms that share words ("Gradient", "Gradient descent") compete in the
-    index, so the test guards the first SEARCH_TOP results and the suite
-    prints how many queries put the term's page first. Every query runs in
-    the same page, one after the other (see SearchBox).
-    """
+def test_search_lists_the_term_page_first_for_every_name_and_synonym(search_box, query, page):
+    """Every query runs in the same page, one after the other (see SearchBox)."""
     hrefs = search_box.search(query)
     expected = page.removesuffix(".md") + "/"
-    rank = next((i + 1 for i, href in enumerate(hrefs) if expected in href), None)
-    _search_ranks[query] = rank or 0
-    assert rank is not None and rank <= SEARCH_TOP, f"{query!r}: {expected} is at rank {rank} in {hrefs[:SEARCH_TOP]}"
+    assert hrefs, f"{query!r}: no result"
+    assert urlparse(hrefs[0]).path.endswith("/" + expected), f"{query!r}: first results {hrefs[:3]}, not {expected}"
 
 
-def test_search_report(capsys):
-    """Not a threshold: prints how often the term's page came first, for the closing note."""
-    if not _search_ranks:
-        pytest.skip("run together with test_search_finds_every_term_and_synonym")
-    first = sum(1 for rank in _search_ranks.values() if rank == 1)
-    with capsys.disabled():
-        print(f"\nsearch: {first} of {len(_search_ranks)} queries list the term's page first")
-        for query, rank in sorted(_search_ranks.items(), key=lambda item: -item[1]):
-            if rank != 1:
-                print(f"  rank {rank}: {query}")
+@pytest.mark.parametrize(
+    "query, page",
+    [("chain", "terms/chain-rule/"), ("backprop algo", "terms/backpropagation/"), ("tens", "terms/tensor/")],
+)
+def test_search_of_a_partial_name_still_finds_the_page(search_box, query, page):
+    """Queries that are no term's exact name keep the theme's ranking: each word is a prefix."""
+    hrefs = search_box.search(query)
+    assert any(urlparse(href).path.endswith("/" + page) for href in hrefs[:10]), f"{query!r}: {hrefs[:10]}"
 
 
 def test_copy_button_copies_the_snippet_exactly(context, base_url):
@@ -312,6 +301,14 @@ def test_notebook_pages_render_their_figures(context, base_url, site_dir):
         images = page.locator(".jp-OutputArea-output img")
         assert images.count() >= 1, f"{notebook.name}: no figure"
         assert page.evaluate("() => [...document.images].every(i => i.complete && i.naturalWidth > 0)")
+        # JupyterLab's layout survives the build's stylesheet purge (docs/_hooks/css_purge.py)
+        styled = page.evaluate("""() => {
+            const style = selector => getComputedStyle(document.querySelector(selector));
+            return [style('.jp-InputArea').display, style('.jp-OutputArea-child').display,
+                    style('.jp-InputPrompt').fontFamily.includes('monospace'),
+                    style('.jp-InputArea-editor').backgroundColor !== 'rgba(0, 0, 0, 0)']
+        }""")
+        assert styled == ["flex", "flex", True, True], f"{notebook.name}: notebook cells unstyled: {styled}"
 
 
 def test_screenshots_light_and_dark(context, base_url):

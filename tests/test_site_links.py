@@ -84,13 +84,17 @@ def test_term_pages_link_to_the_api_and_back(site_dir):
 
 
 def test_report_page_weights(site_dir, capsys):
-    """Not a speed test: prints the heaviest pages so the closing note can quote them."""
+    """Not a speed test: prints the heaviest pages and the notebooks' shared stylesheet, for the closing note."""
     weights = sorted(
         ((page.stat().st_size, page.relative_to(site_dir).as_posix()) for page in site_dir.rglob("*.html")),
         reverse=True,
     )
+    stylesheets = sorted((site_dir / "assets" / "stylesheets").glob("notebook-*.css"))
     with capsys.disabled():
         print("\nheaviest pages (HTML bytes):")
-        for size, name in weights[:5]:
+        for size, name in weights[:8]:
             print(f"  {size / 1024:8.1f} KiB  {name}")
+        for sheet in stylesheets:
+            print(f"  {sheet.stat().st_size / 1024:8.1f} KiB  {sheet.relative_to(site_dir).as_posix()} (shared by the notebook pages)")
     assert weights and weights[0][0] > 0
+    assert len(stylesheets) == 1, "the notebook pages should share one stylesheet"

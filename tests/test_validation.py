@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from glossary_dl._validation import _all_finite_loop, check_finite
+from glossary_dl._validation import _all_finite_loop, as_float_array, as_label_array, check_finite
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
@@ -39,3 +39,21 @@ def test_all_finite_loop_sums_x_times_zero(bad, dtype):
     if bad is not None:
         x[500] = bad
     assert _all_finite_loop(x) == (bad is None)
+
+
+def test_the_loops_get_one_array_type_whatever_the_input_layout(dtype):
+    """Read-only or strided inputs reach the compiled loops as C-contiguous writeable copies.
+
+    numba would compile another specialisation for them, which may round differently.
+    """
+    base = np.arange(12, dtype=dtype).reshape(3, 4)
+    assert as_float_array(base, "x") is base  # nothing to do: no copy
+    readonly = base.copy()
+    readonly.flags.writeable = False
+    for given in (readonly, base[:, ::2], base.T):
+        got = as_float_array(given, "x")
+        assert got.flags.c_contiguous and got.flags.writeable and not np.shares_memory(got, base)
+        np.testing.assert_array_equal(got, given)
+    labels = np.arange(4)
+    labels.flags.writeable = False
+    assert as_label_array(labels, "y").flags.writeable

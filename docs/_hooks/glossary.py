@@ -10,22 +10,30 @@
   as ``figures/<name>.svg``
 - offline check: a built page that would load a script, stylesheet or font from
   another host fails the build
+- search: pages use the site's search worker, which lists a term's page first
+  when the query is exactly its name or a synonym
+- feedback links, once ``extra.feedback`` in mkdocs.yml names the repository:
+  "Edit this page" on every page, "Report an error on this term" on every term card
 
 Any ``<!-- glossary:… -->`` marker it does not know fails the build.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import io
 import re
 import sys
+from html import escape
 from pathlib import Path
+from urllib.parse import quote
 
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File
 
 sys.path.insert(0, str(Path(__file__).parent))
+import css_purge  # noqa: E402
 from registry import Term, load_terms  # noqa: E402
 
 DOCS = Path(__file__).resolve().parent.parent
@@ -41,19 +49,67 @@ EXTERNAL_ASSET = re.compile(
     r"<(?:script|img|iframe|source|video|audio)\b[^>]*\bsrc=[\"'](?:https?:)?//[^\"']+[\"'][^>]*>"
     r"|<link\b(?=[^>]*\brel=[\"'](?:stylesheet|preload|modulepreload|prefetch|preconnect|dns-prefetch|icon|manifest)[\"'])"
     r"[^>]*\bhref=[\"'](?:https?:)?//[^\"']+[\"'][^>]*>"
-    r"|url\(\s*[\"']?(?:https?:)?//[^)]+\)",
+    r"|url\(\s*[\"']?(?:https?:)?//[^)]+\)"
+    r"|\bimport\(\s*[\"'](?:https?:)?//[^\"']+[\"']\s*\)",
     re.I,
 )
 EXTERNAL_SCRIPT_TAG = re.compile(r"<script\b[^>]*\bsrc=[\"'](https?:)?//[^\"']*[\"'][^>]*>\s*</script>", re.I)
 MATHJAX_CONFIG = re.compile(r"<script type=\"text/x-mathjax-config\">.*?</script>", re.S)
+# The notebook template's Mermaid loader: it imports Mermaid from a CDN when a page has a diagram.
+MERMAID_LOADER = re.compile(r"<script type=\"module\">(?:(?!</script>).)*?\.jp-Mermaid(?:(?!</script>).)*</script>", re.S)
 
 _terms: list[Term] = []
+_feedback: dict[str, str] = {}
 
 
 def on_config(config):
-    global _terms
+    global _terms, _feedback
     _terms = load_terms(REGISTRY)
+    _feedback = feedback_templates((config.extra or {}).get("feedback") or {})
     return config
+
+
+# ---------------------------------------------------------------- feedback links
+FEEDBACK_PLACEHOLDERS = {"edit": ("{path}",), "report": ("{title}", "{body}")}
+
+
+def feedback_templates(settings: dict) -> dict[str, str]:
+    """Check ``extra.feedback``: each of ``edit`` and ``report`` is empty or an http(s) URL template."""
+    unknown = set(settings) - set(FEEDBACK_PLACEHOLDERS)
+    if unknown:
+        raise PluginError(f"extra.feedback: unknown keys {sorted(unknown)}; expected edit and report")
+    templates = {}
+    for key, placeholders in FEEDBACK_PLACEHOLDERS.items():
+        template = settings.get(key) or ""
+        if not template:
+            continue
+        if not isinstance(template, str) or not re.match(r"https?://[^/\s]+/", template):
+            raise PluginError(f"extra.feedback.{key}: expected an http(s) URL template, got {template!r}")
+        missing = [p for p in placeholders if p not in template]
+        if missing:
+            raise PluginError(f"extra.feedback.{key}: the template must contain {', '.join(missing)}")
+        templates[key] = template
+    return templates
+
+
+def edit_url(templates: dict[str, str], src: str) -> str | None:
+    """Where the page's source is edited: the ``edit`` template with {path} = docs/<src>."""
+    template = templates.get("edit")
+    return template.replace("{path}", quote(f"docs/{src}")) if template else None
+
+
+def report_url(templates: dict[str, str], term: Term) -> str | None:
+    """A new issue about ``term``: the ``report`` template with its title and body filled in."""
+    template = templates.get("report")
+    if not template:
+        return None
+    title = f"Error on the term “{term.name}”"
+    body = (
+        f"Term: {term.name} (docs/{term.url_path})\n\n"
+        "What is wrong (a sentence, a formula, a code block, its output):\n\n"
+        "What it should say, and a source if you have one:\n"
+    )
+    return template.replace("{title}", quote(title)).replace("{body}", quote(body))
 
 
 # ---------------------------------------------------------------- figures
@@ -119,6 +175,14 @@ def on_page_markdown(markdown, page, config, files):
     return markdown + "\n\n" + _abbreviations(exclude={t.slug for t in _terms if t.page == src})
 
 
+def on_page_content(html, page, config, files):
+    # Here rather than in the Markdown: notebook pages have no Markdown step.
+    edit = edit_url(_feedback, page.file.src_uri)
+    if edit:
+        html += f'\n<p><a class="feedback-link" href="{escape(edit)}">Edit this page</a></p>\n'
+    return html
+
+
 def _page_term(markdown: str, src: str) -> Term | None:
     """The page's own term: the one without an anchor, or the one anchored on the page title."""
     plain = next((t for t in _terms if t.page == src and not t.anchor), None)
@@ -174,6 +238,10 @@ def _card_markdown(term: Term, src: str) -> str:
         )
         lines.append("")
         lines.append(f"    **Implemented by:** {names}")
+    report = report_url(_feedback, term)
+    if report:
+        lines.append("")
+        lines.append(f"    [Report an error on this term]({report}){{ .feedback-link }}")
     return "\n".join(lines) + "\n"
 
 
@@ -239,8 +307,6 @@ def _concept_map_html(src: str) -> str:
 
     Drawn here, from the registry, so it needs no diagram library and no script at page load.
     """
-    from html import escape
-
     involved = {t.slug for t in _terms if t.prerequisites} | {p for t in _terms for p in t.prerequisites}
     nodes = [t for t in _terms if t.slug in involved]
     depth: dict[str, int] = {}
@@ -337,29 +403,46 @@ INLINE_STYLE = re.compile(r"<style[^>]*>(.*?)</style>", re.S)
 LARGE_STYLE_BYTES = 20_000
 
 
+_large_stylesheets: dict[str, str] = {}  # site path -> CSS, written when the build ends
+_classes_using: dict[str, set[str]] = {}  # site path -> the classes of the pages that link it
+
+
+def on_pre_build(config):
+    _large_stylesheets.clear()
+    _classes_using.clear()
+
+
 def _shared_stylesheets(output: str, page, config) -> str:
     """Move large inline <style> blocks into cached, shared stylesheet files.
 
-    mkdocs-jupyter inlines ~570 KB of JupyterLab CSS into every notebook page;
-    as one file it is downloaded once and cached for every notebook.
+    mkdocs-jupyter inlines ~560 KiB of JupyterLab CSS into every notebook page;
+    as one file it is downloaded once and cached for every notebook, and the
+    rules that no page linking it can use are dropped (css_purge.py).
     """
-    import hashlib
-
     depth = page.url.count("/") if page.url else 0
     prefix = "../" * depth
+    linked = []
 
     def replace(match: re.Match) -> str:
         css = match.group(1)
         if len(css) < LARGE_STYLE_BYTES:
             return match.group(0)
         name = f"assets/stylesheets/notebook-{hashlib.sha256(css.encode()).hexdigest()[:12]}.css"
-        target = Path(config["site_dir"]) / name
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(css, encoding="utf-8")
+        _large_stylesheets[name] = css
+        linked.append(name)
         return f'<link rel="stylesheet" href="{prefix}{name}">'
 
-    return INLINE_STYLE.sub(replace, output)
+    output = INLINE_STYLE.sub(replace, output)
+    for name in linked:
+        _classes_using.setdefault(name, set()).update(css_purge.used_classes(output))
+    return output
+
+
+def on_post_build(config):
+    for name, css in _large_stylesheets.items():
+        target = Path(config["site_dir"]) / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(css_purge.purge(css, _classes_using[name]), encoding="utf-8")
 
 
 def on_post_page(output, page, config):
@@ -367,8 +450,34 @@ def on_post_page(output, page, config):
     # with its own vendored KaTeX instead.
     output = MATHJAX_CONFIG.sub("", output)
     output = EXTERNAL_SCRIPT_TAG.sub("", output)
+    if 'class="jp-Mermaid' in output:
+        raise PluginError(f"{page.file.src_uri}: a Mermaid diagram needs Mermaid from a CDN; draw it as a figure script")
+    output = MERMAID_LOADER.sub("", output)
     output = _shared_stylesheets(output, page, config)
+    output = _with_glossary_search(output, page.file.src_uri)
     leftover = EXTERNAL_ASSET.search(output)
     if leftover:
         raise PluginError(f"{page.file.src_uri}: loads an asset from another host: {leftover.group(0)[:200]}")
+    return output
+
+
+def on_post_template(output, template_name, config):
+    if template_name == "404.html":
+        output = _with_glossary_search(output, template_name)
+    return output
+
+
+# ---------------------------------------------------------------- search
+THEME_SEARCH_WORKER = re.compile(r'"search": "([^"]*workers/)(search\.[0-9a-f]+\.min\.js)"')
+
+
+def _with_glossary_search(output: str, src: str) -> str:
+    """Point the page at the site's search worker (assets/javascripts/workers/glossary-search.js).
+
+    It runs the theme's worker unchanged and puts the page of a term first when
+    the query is exactly that term's name or synonym (see the file's header).
+    """
+    output, count = THEME_SEARCH_WORKER.subn(r'"search": "\1glossary-search.js?theme=\2"', output)
+    if count != 1:
+        raise PluginError(f"{src}: expected the theme's search worker in the page config, found {count}")
     return output

@@ -47,7 +47,7 @@ def as_float_array(
         raise ValueError(f"{name} must not be empty, got shape {array.shape}")
     if finite:
         check_finite(array, name)
-    return _c_contiguous(array)
+    return for_the_loops(array)
 
 
 def as_label_array(value, name: str, *, ndim: int | tuple[int, ...] | None = None) -> np.ndarray:
@@ -69,7 +69,7 @@ def as_label_array(value, name: str, *, ndim: int | tuple[int, ...] | None = Non
     check_ndim(labels, name, ndim)
     if labels.size == 0:
         raise ValueError(f"{name} must not be empty, got shape {labels.shape}")
-    return _c_contiguous(labels)
+    return for_the_loops(labels)
 
 
 def check_ndim(array: np.ndarray, name: str, ndim) -> None:
@@ -159,9 +159,15 @@ def check_int(value, name: str, *, low: int | None = None) -> int:
     return value
 
 
-def _c_contiguous(array: np.ndarray) -> np.ndarray:
+def for_the_loops(array: np.ndarray) -> np.ndarray:
+    """``array`` itself when C-contiguous and writeable, else a C-contiguous copy.
+
+    numba compiles one specialisation per array type, and a read-only array is
+    another type: its loop may be vectorised differently and round differently
+    in the last bit. A copy keeps one compiled loop, so one answer, per dtype.
+    """
     # Not np.ascontiguousarray: it turns a 0-d array into shape (1,).
-    return array if array.flags.c_contiguous else array.copy(order="C")
+    return array if array.flags.c_contiguous and array.flags.writeable else array.copy(order="C")
 
 
 def _as_array(value, name: str) -> np.ndarray:

@@ -33,7 +33,7 @@ from numba import cuda, njit
 from numba.core import config as _numba_config
 from numba.np import numpy_support
 
-from glossary_dl._validation import _as_array, as_float_array, check_bool
+from glossary_dl._validation import _as_array, as_float_array, check_bool, for_the_loops
 
 __all__ = [
     "cuda_backend",
@@ -108,18 +108,13 @@ def _matrix_pair(A, B, *, allow_integers: bool):
         for array, name in ((A, "A"), (B, "B")):
             if array.dtype == np.uint64 and int(array.max()) > np.iinfo(np.int64).max:
                 raise ValueError(f"{name} holds integers above the int64 range; pass float64 arrays instead")
-        return _writeable(A.astype(np.int64)), _writeable(B.astype(np.int64))
+        return for_the_loops(A.astype(np.int64)), for_the_loops(B.astype(np.int64))
     if A.dtype != B.dtype:
         raise TypeError(
             f"A and B must have the same dtype (float32, float64{', or both integer' if allow_integers else ''}), "
             f"got {A.dtype} and {B.dtype}"
         )
-    return _writeable(np.ascontiguousarray(A)), _writeable(np.ascontiguousarray(B))
-
-
-def _writeable(array: np.ndarray) -> np.ndarray:
-    # numba compiles a separate signature for read-only arrays; a copy keeps one per dtype.
-    return array if array.flags.writeable and array.flags.c_contiguous else array.copy(order="C")
+    return for_the_loops(A), for_the_loops(B)
 
 
 def _check_integer_range(A: np.ndarray, B: np.ndarray) -> None:

@@ -51,7 +51,7 @@ def _prepare_pred(y_pred, *, probabilities: bool) -> np.ndarray:
     y_pred = array
     if probabilities:
         check_in_unit_interval(y_pred, "y_pred")
-    return _writeable(y_pred)
+    return y_pred
 
 
 def _prepare_target(y_true, y_pred: np.ndarray, *, unit_interval: bool) -> np.ndarray:
@@ -65,7 +65,7 @@ def _prepare_target(y_true, y_pred: np.ndarray, *, unit_interval: bool) -> np.nd
     check_same_shape(y_true, "y_true", y_pred, "y_pred")
     if unit_interval and (np.any(y_true < 0.0) or np.any(y_true > 1.0)):
         raise ValueError("y_true must hold target probabilities in [0, 1]")
-    return _writeable(y_true)
+    return y_true
 
 
 def _prepare_labels(y_true, y_pred: np.ndarray) -> np.ndarray:
@@ -88,7 +88,7 @@ def _prepare_labels(y_true, y_pred: np.ndarray) -> np.ndarray:
             f"y_true must hold class labels in [0, {n_classes}), got values from "
             f"{labels.min()} to {labels.max()}"
         )
-    return _writeable(labels)
+    return labels
 
 
 def _check_positive_rows(y_pred2d: np.ndarray) -> None:
@@ -98,12 +98,6 @@ def _check_positive_rows(y_pred2d: np.ndarray) -> None:
             "y_pred must have a positive sum over the last axis in every row "
             "(it is renormalised to p / Σ p)"
         )
-
-
-def _writeable(array: np.ndarray) -> np.ndarray:
-    # numba compiles a separate signature for read-only arrays; a copy keeps
-    # one compiled version per dtype.
-    return array if array.flags.writeable else array.copy()
 
 
 def _rows(array: np.ndarray) -> np.ndarray:

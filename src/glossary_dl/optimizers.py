@@ -30,7 +30,7 @@ import numpy as np
 from numba import njit, prange
 
 from glossary_dl._parallel import threads_for
-from glossary_dl._validation import FLOAT_DTYPES, check_bool, check_real
+from glossary_dl._validation import FLOAT_DTYPES, check_bool, check_real, for_the_loops
 
 __all__ = ["SGD", "RMSprop", "Adagrad", "Adam"]
 
@@ -215,7 +215,7 @@ class _Optimizer:
                 raise TypeError(f"{g_name} must have the dtype of {p_name} ({theta.dtype}), got {g.dtype}")
             if g.shape != theta.shape:
                 raise ValueError(f"{g_name} must have the shape of {p_name} {theta.shape}, got {g.shape}")
-            checked_grads.append(np.ascontiguousarray(g))
+            checked_grads.append(for_the_loops(g))
         if self._shapes is not None:
             shapes = tuple(theta.shape for theta in params)
             dtypes = tuple(theta.dtype for theta in params)
