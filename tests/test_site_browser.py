@@ -1,9 +1,11 @@
 """The built site, as a reader meets it: Debian's chromium, headless, over 127.0.0.1.
 
-For every page: HTTP 200, no console error, no request to any other host,
-every formula rendered by the vendored KaTeX, every image loaded. Then the
-things readers do: hover a term for its tooltip, search for every term and
-synonym, copy a snippet, switch to dark mode, navigate without a reload.
+For every page: HTTP 200, no console error, no request to any other host
+(every request goes through a route that serves 127.0.0.1 only and blocks and
+counts the rest), every formula rendered by the vendored KaTeX, every image
+loaded. Then the things readers do: hover a term for its tooltip, search for
+every term and synonym (its page must come first), copy a snippet, switch to
+dark mode, navigate without a reload, read a notebook.
 
 The site is the one `scripts/test.sh` builds (GLOSSARY_SITE_DIR); run alone,
 this module builds it. Screenshots land in `artifacts/`.
@@ -48,10 +50,17 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return  # a test closed its page while a file was still being sent: not an error
+        super().handle_error(request, client_address)
+
+
 @pytest.fixture(scope="module")
 def base_url(site_dir):
     handler = functools.partial(_QuietHandler, directory=str(site_dir))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = _Server(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/"
@@ -68,9 +77,30 @@ def browser():
         instance.close()
 
 
+# Every request of every page goes through _local_only: served when it is for the local server,
+# blocked (and counted) otherwise, so no test can reach the network even if a page tried.
+_requests = {"served": 0, "blocked": []}
+_pages_loaded: list[str] = []
+
+
+def _local_only(route):
+    if urlparse(route.request.url).hostname in ("127.0.0.1", None):
+        _requests["served"] += 1
+        route.continue_()
+    else:
+        _requests["blocked"].append(route.request.url)
+        route.abort()
+
+
+def _new_context(browser):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    ctx.route("**/*", _local_only)
+    return ctx
+
+
 @pytest.fixture
 def context(browser, base_url):
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    ctx = _new_context(browser)
     ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url.rstrip("/"))
     yield ctx
     ctx.close()
@@ -123,6 +153,7 @@ def test_page_loads_offline_with_math_and_images(context, base_url, page_path):
             foreign.append(request.url)
 
     page.on("request", watch)
+    blocked_before = len(_requests["blocked"])
     response = page.goto(base_url + page_path, wait_until="networkidle")
     assert response is not None and response.status == 200
     page.wait_for_timeout(200)  # let the math renderer run
@@ -142,7 +173,9 @@ def test_page_loads_offline_with_math_and_images(context, base_url, page_path):
     )
     assert not broken, f"images that did not load: {broken}"
     assert not foreign, f"requests to other hosts: {foreign}"
+    assert len(_requests["blocked"]) == blocked_before
     assert not errors, f"console errors: {errors}"
+    _pages_loaded.append(page_path)
     page.close()
 
 
@@ -231,7 +264,7 @@ class SearchBox:
 
 @pytest.fixture(scope="module")
 def search_box(browser, base_url):
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    ctx = _new_context(browser)
     page = ctx.new_page()
     page.goto(base_url, wait_until="networkidle")
     yield SearchBox(page)
@@ -324,3 +357,13 @@ def test_screenshots_light_and_dark(context, base_url):
     page.screenshot(path=str(dark))
     assert light.stat().st_size > 10_000 and dark.stat().st_size > 10_000
     assert light.read_bytes() != dark.read_bytes()
+
+
+def test_browser_report(capsys):
+    """Last in the module: the counts for the closing note, and no request ever left the machine."""
+    with capsys.disabled():
+        print(
+            f"\nbrowser: {len(_pages_loaded)} pages loaded, {_requests['served']} requests served by "
+            f"127.0.0.1, {len(_requests['blocked'])} requests to other hosts blocked"
+        )
+    assert not _requests["blocked"], _requests["blocked"][:5]
