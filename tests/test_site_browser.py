@@ -285,6 +285,16 @@ def test_search_lists_the_term_page_first_for_every_name_and_synonym(search_box,
 
 @pytest.mark.parametrize(
     "query, page",
+    [("tensors", "terms/tensor/"), ("Neural networks", "terms/neural-network/"), ("learning rates", "terms/learning-rate/"),
+     ("matrices", "terms/tensor/"), ("derivatives", "terms/differentiation/")],
+)
+def test_search_of_a_name_in_the_plural_lists_the_term_page_first(search_box, query, page):
+    hrefs = search_box.search(query)
+    assert hrefs and urlparse(hrefs[0]).path.endswith("/" + page), f"{query!r}: first results {hrefs[:3]}, not {page}"
+
+
+@pytest.mark.parametrize(
+    "query, page",
     [("chain", "terms/chain-rule/"), ("backprop algo", "terms/backpropagation/"), ("tens", "terms/tensor/")],
 )
 def test_search_of_a_partial_name_still_finds_the_page(search_box, query, page):

@@ -2,7 +2,8 @@
  * The site's search worker: the theme's own worker, plus one rule.
  *
  * When the query is exactly a term's name or one of its synonyms (case and
- * spacing aside), the page that defines that term is the first result.
+ * spacing aside, or with its words in the plural: "tensors", "neural
+ * networks"), the page that defines that term is the first result.
  * Everything else - matching, scoring, highlighting, suggestions - is the
  * theme's. The rule is needed because the theme matches every query word as
  * a prefix and adds up the scores of all the words it extends to: "Tensor"
@@ -20,23 +21,40 @@ const QUERY = 2
 const RESULT = 3
 
 let termPage = new Map() // normalised name or synonym -> location of its page
+let singularPage = new Map() // the same, each word made singular; ambiguous forms left out
 const queries = [] // sent, not yet answered; the theme answers in the order asked
 
 function normalise(text) {
   return String(text).trim().replace(/\s+/g, " ").toLowerCase()
 }
 
-function termPages(docs) {
+// English plurals, roughly: matrices -> matrix, probabilities -> probability, tensors -> tensor.
+// Both the labels and the query go through it, so a rough rule is enough; "loss" keeps its s.
+function singular(text) {
+  return normalise(text).split(" ").map(word =>
+    word.endsWith("ices") ? word.slice(0, -4) + "ix"
+    : word.endsWith("ies") && word.length > 4 ? word.slice(0, -3) + "y"
+    : word.endsWith("s") && !word.endsWith("ss") && word.length > 3 ? word.slice(0, -1)
+    : word
+  ).join(" ")
+}
+
+function termPages(docs, key) {
   const pages = new Map()
+  const ambiguous = new Set()
   for (const doc of docs)
     if (doc.tags && !doc.location.includes("#"))
-      for (const label of doc.tags)
-        if (!pages.has(normalise(label))) pages.set(normalise(label), doc.location)
+      for (const label of doc.tags) {
+        const form = key(label)
+        if (pages.has(form) && pages.get(form) !== doc.location) ambiguous.add(form)
+        else pages.set(form, doc.location)
+      }
+  for (const form of ambiguous) pages.delete(form)
   return pages
 }
 
 function termPageFirst(groups, query) {
-  const page = termPage.get(normalise(query))
+  const page = termPage.get(normalise(query)) ?? singularPage.get(singular(query))
   if (page === undefined) return groups
   // A group holds one page's matches; its article (the page itself) has no "#".
   const at = groups.findIndex(group => group.some(item => item.location === page))
@@ -47,7 +65,10 @@ function termPageFirst(groups, query) {
 // Registered before the theme's listener, so it sees each message first.
 addEventListener("message", event => {
   const { type, data } = event.data
-  if (type === SETUP) termPage = termPages(data.docs)
+  if (type === SETUP) {
+    termPage = termPages(data.docs, normalise)
+    singularPage = termPages(data.docs, singular)
+  }
   else if (type === QUERY) queries.push(data)
 })
 
