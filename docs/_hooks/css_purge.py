@@ -45,7 +45,8 @@ def _statements(css: str) -> list[tuple[str, str | None]]:
     while i < len(css):
         char = css[i]
         if char in "\"'":
-            i = QUOTED.match(css, i).end() if QUOTED.match(css, i) else i + 1
+            quoted = QUOTED.match(css, i)  # skip the string whole: it may hold braces
+            i = quoted.end() if quoted else i + 1
             continue
         if char == "{":
             if depth == 0:

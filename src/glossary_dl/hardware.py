@@ -108,7 +108,7 @@ def _matrix_pair(A, B, *, allow_integers: bool):
         for array, name in ((A, "A"), (B, "B")):
             if array.dtype == np.uint64 and int(array.max()) > np.iinfo(np.int64).max:
                 raise ValueError(f"{name} holds integers above the int64 range; pass float64 arrays instead")
-        return for_the_loops(A.astype(np.int64)), for_the_loops(B.astype(np.int64))
+        return A.astype(np.int64), B.astype(np.int64)  # new C-contiguous, writeable arrays
     if A.dtype != B.dtype:
         raise TypeError(
             f"A and B must have the same dtype (float32, float64{', or both integer' if allow_integers else ''}), "
