@@ -15,7 +15,7 @@ from registry import RegistryError, load_terms, resolve  # noqa: E402
 
 import glossary_dl  # noqa: E402
 
-TERMS = load_terms(DOCS / "_registry")
+TERMS = load_terms()
 NAV_IGNORED: set[str] = set()
 
 
@@ -108,10 +108,29 @@ def test_nav_lists_every_page():
     ],
 )
 def test_registry_rules_are_enforced(tmp_path, broken, message):
-    path = tmp_path / "terms.yml"
-    path.write_text(yaml.safe_dump(broken))
+    path = tmp_path / "terms.toml"
+    path.write_text('family = "Test"\n' + "".join(_toml_table(entry) for entry in broken))
     with pytest.raises(RegistryError, match=message):
         load_terms(path)
+
+
+def _toml_table(entry: dict) -> str:
+    """One ``[[term]]`` table; json.dumps writes valid TOML strings and string arrays."""
+    import json
+
+    return "[[term]]\n" + "".join(f"{key} = {json.dumps(value)}\n" for key, value in entry.items())
+
+
+def test_registry_ships_in_the_package_and_nowhere_else():
+    """One source: the TOML files inside the package; no registry copy left in docs/."""
+    from glossary_dl._registry import REGISTRY
+
+    assert REGISTRY.is_relative_to(Path(glossary_dl.__file__).parent)
+    assert sorted(p.suffix for p in REGISTRY.iterdir()) == [".toml"] * len(list(REGISTRY.iterdir()))
+    assert not list((DOCS / "_registry").glob("*.yml")), "registry files in docs/_registry: move them"
+    families = [term.family for term in TERMS]
+    assert families == sorted(families, key=families.index), "the terms come grouped by family"
+    assert all(families), "every file names its family"
 
 
 def test_resolve_refuses_a_missing_name():

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "docs" / "_hooks"))
 from registry import load_terms  # noqa: E402
 
-TERMS = load_terms(ROOT / "docs" / "_registry")
+TERMS = load_terms()
 ARTIFACTS = ROOT / "artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -37,7 +37,6 @@ import css_purge  # noqa: E402
 from registry import Term, load_terms  # noqa: E402
 
 DOCS = Path(__file__).resolve().parent.parent
-REGISTRY = DOCS / "_registry"
 FIGURES = DOCS / "_figures"
 
 MARKER = re.compile(r"<!--\s*glossary:([\w-]+)\s*-->")
@@ -64,7 +63,7 @@ _feedback: dict[str, str] = {}
 
 def on_config(config):
     global _terms, _feedback
-    _terms = load_terms(REGISTRY)
+    _terms = load_terms()
     _feedback = feedback_templates((config.extra or {}).get("feedback") or {})
     return config
 

@@ -45,7 +45,7 @@ _record: dict = {}
 
 def on_config(config):
     global _terms, _record
-    _terms = load_terms(DOCS / "_registry")
+    _terms = load_terms()
     try:
         _record = json.loads(RECORD.read_text(encoding="utf-8"))
     except FileNotFoundError as error:
