@@ -1,26 +1,14 @@
-"""Finite-difference gradient checks, in float64."""
+"""Finite-difference gradient checks, in float64.
+
+The central differences live in the package (``glossary_dl.cli.selfcheck``), so that
+``glossary-dl verify`` runs the same arithmetic on a reader's machine; the tests use that one.
+"""
 
 import numpy as np
 
+from glossary_dl.cli.selfcheck import numerical_gradient
 
-def numerical_gradient(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
-    """Central differences of the scalar function ``f`` at ``x``.
-
-    ``(f(x + eps·e_i) − f(x − eps·e_i)) / (2·eps)`` for every element i; the
-    error is O(eps²) plus rounding of order ``|f|·1e-16/eps``.
-    """
-    x = np.array(x, dtype=np.float64)
-    grad = np.zeros_like(x)
-    flat, flat_grad = x.reshape(-1), grad.reshape(-1)
-    for i in range(flat.size):
-        saved = flat[i]
-        flat[i] = saved + eps
-        upper = float(f(x))
-        flat[i] = saved - eps
-        lower = float(f(x))
-        flat[i] = saved
-        flat_grad[i] = (upper - lower) / (2.0 * eps)
-    return grad
+__all__ = ["assert_gradient_matches", "numerical_gradient"]
 
 
 def assert_gradient_matches(f, grad_f, x, *, eps=1e-6, rtol=1e-6, atol=1e-8):
