@@ -143,13 +143,15 @@ def _show(args, catalogue: Catalogue, out: Output) -> int:
     if examples:
         first = examples[0]
         out.line()
-        out.line(f"Example (1 of {len(examples)}, {first.where}; all: glossary-dl run {term.slug})", "bold")
+        out.line(f"Example (1 of {len(examples)}, {first.where})", "bold")
         out.verbatim(first.code, indent=2)
         if first.expected is not None:
             out.line("Output", "dim")
             out.verbatim(first.expected, 2, "dim")
+        out.line(f"Run them all: glossary-dl run {term.slug}")
     out.line()
-    out.line("Page: " + catalogue.url(term))
+    out.line("Page", "bold")
+    out.line(catalogue.url(term))  # whole, even past 80 columns: a broken address cannot be opened
     return EXIT_OK
 
 

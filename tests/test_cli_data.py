@@ -1,0 +1,83 @@
+"""The command's data: generated from the pages, current, and complete in the wheel."""
+
+import json
+import sys
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT / "docs" / "_hooks"))
+import package_data  # noqa: E402
+from page_blocks import needed_extras, page_blocks  # noqa: E402
+from registry import load_terms  # noqa: E402
+from wheel_env import build_wheel  # noqa: E402
+
+TERMS = load_terms()
+
+
+def test_pages_json_is_current():
+    """src/glossary_dl/data/pages.json equals a fresh generation from the pages."""
+    committed = package_data.OUTPUT.read_text(encoding="utf-8")
+    assert committed == package_data.render(), (
+        "src/glossary_dl/data/pages.json is stale: run python scripts/package_data.py and commit it"
+    )
+
+
+def test_site_url_is_the_one_mkdocs_builds_with():
+    data = json.loads(package_data.OUTPUT.read_text(encoding="utf-8"))
+    assert data["site_url"] == package_data.site_url()
+    assert data["terms"]["momentum"]["url"] == data["site_url"] + "terms/momentum/"
+    assert data["terms"]["relu"]["url"] == data["site_url"] + "terms/activation-function/#relu"
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory):
+    return build_wheel(tmp_path_factory.mktemp("wheel"))
+
+
+def test_wheel_carries_every_term_and_example_the_site_shows(wheel):
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        registry = [tomllib.loads(archive.read(n).decode()) for n in sorted(names)
+                    if n.startswith("glossary_dl/data/terms/") and n.endswith(".toml")]
+        shipped = json.loads(archive.read("glossary_dl/data/pages.json"))
+    shipped_terms = [entry for document in registry for entry in document["term"]]
+    assert [entry["slug"] for entry in shipped_terms] == [term.slug for term in TERMS]
+    assert {entry["slug"]: entry["synonyms"] for entry in shipped_terms} == {t.slug: list(t.synonyms) for t in TERMS}
+    assert set(shipped["terms"]) == {term.slug for term in TERMS}
+    pages = {term.page for term in TERMS} | {"command-line.md"}
+    assert set(shipped["pages"]) == pages
+    for page in sorted(pages):
+        on_site = page_blocks(ROOT / "docs" / page)
+        in_wheel = shipped["pages"][page]["blocks"]
+        assert [(b.line, b.code, b.expected, b.skip) for b in on_site] == \
+            [(b["line"], b["code"], b["expected"], b["skip"]) for b in in_wheel], page
+    assert sum(len(p["blocks"]) for p in shipped["pages"].values()) >= 126
+
+
+def test_every_term_has_a_formula_and_examples():
+    data = json.loads(package_data.OUTPUT.read_text(encoding="utf-8"))
+    for term in TERMS:
+        entry = data["terms"][term.slug]
+        assert entry["formula"].strip(), f"{term.slug}: no formula on its page"
+        assert "\\" not in entry["formula"].replace("\\n", ""), f"{term.slug}: LaTeX left in {entry['formula']!r}"
+        assert entry["examples"], f"{term.slug}: no examples"
+
+
+def test_formula_text_is_converted_by_pylatexenc():
+    text = package_data.formula_text(r"With $\eta$ fixed: $$\theta \leftarrow \theta - \eta\, g_t$$ (`a_b`), 5%.")
+    assert "θ" in text and "η" in text and "←" in text
+    assert "`a_b`" in text and "5%" in text  # code spans kept verbatim, % not a comment
+
+
+@pytest.mark.parametrize(("code", "extras"), [
+    ("import numpy as np\nprint(np.pi)", ()),
+    ("import torch\nfrom sklearn.svm import SVC", ("oracles",)),
+    ("def f():\n    import matplotlib.pyplot as plt\n", ("notebooks",)),
+])
+def test_block_extras_come_from_imports(code, extras):
+    assert needed_extras(code) == extras
