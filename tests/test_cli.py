@@ -14,10 +14,13 @@ import time
 from contextlib import redirect_stdout
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from glossary_dl._registry import load_terms
-from glossary_dl.cli import main
+from glossary_dl.cli import _beside, _checks, main
+from glossary_dl.cli.selfcheck import GRADIENT_CHECKS, ORACLE_CHECKS, Check
+from glossary_dl.cli.terminal import Output
 from glossary_dl.cli.catalogue import Catalogue, Example
 from glossary_dl.cli.examples import run_example
 from wheel_env import wheel_env  # noqa: F401  (the session fixture)
@@ -284,3 +287,66 @@ def test_examples_run_outside_any_checkout():
     outcome = run_example(Example(code=code, expected=None, **base))
     assert outcome.output.startswith("[] True"), outcome.output
     assert Path(sys.executable).exists()
+
+
+def _main(*args):
+    buffer = io.StringIO()
+    with redirect_stdout(buffer):
+        status = main(list(args))
+    return status, buffer.getvalue()
+
+
+@pytest.mark.parametrize("check", [*GRADIENT_CHECKS, *ORACLE_CHECKS], ids=lambda c: c.name)
+def test_every_self_check_passes_here(check):
+    """The checks `verify` runs hold in the test environment, where every oracle is installed."""
+    assert check.skip_reason() == ""
+    ok, gap, rtol = check.error()
+    assert ok and gap <= rtol, (gap, rtol)
+
+
+def test_self_checks_cover_every_finite_difference_record():
+    """Every gradient the suite checks by finite differences has a self-check (or its layer does)."""
+    record = json.loads((Path(__file__).parent.parent / "docs/_registry/verification.json").read_text())
+    checked = {name for name, entries in record.items()
+               if any(e["oracle"] == "finite differences" for e in entries)}
+    covered = {name for check in GRADIENT_CHECKS for name in check.covers}
+    # the autodiff engine and the layer/model classes are checked through the functions they call
+    composite = {n for n in checked if n.startswith(("glossary_dl.autodiff.", "glossary_dl.layers.",
+                                                     "glossary_dl.models."))}
+    assert checked - composite <= covered, sorted(checked - composite - covered)
+
+
+def test_a_check_that_fails_is_reported():
+    bad = Check("wrong on purpose", ("glossary_dl.x",), lambda rng: (np.ones(3), np.zeros(3) + 2.0, 1e-6, 1e-8))
+    ok, gap, _ = bad.error()
+    assert not ok and gap == pytest.approx(0.5)
+    out = Output(io.StringIO())
+    assert _checks([bad], out) is True
+    assert "FAILED  wrong on purpose" in out.stream.getvalue()
+    assert "largest gap 5.0e-01 > rtol 1e-06" in out.stream.getvalue()
+
+
+def test_commands_in_this_process():
+    status, text = _main("list")
+    assert status == 0 and text.splitlines()[0] == TERMS[0].family
+    status, text = _main("search", "tensors")
+    assert status == 0 and text.startswith("Tensor ")
+    status, text = _main("docs", "relu")
+    assert status == 0 and text.strip().endswith("/terms/activation-function/#relu")
+    status, text = _main("run", "relu")
+    assert status == 0 and text.splitlines()[-1] == "1 ok"
+    status, text = _main("verify", "relu")
+    assert status == 0 and "ok      relu against PyTorch (within rtol 1e-12)" in text
+    assert text.splitlines()[-1] == "verify: passed"
+    assert _main("show", "qqqq")[0] == 1
+    assert _main("show")[0] == 2
+
+
+def test_differing_output_is_marked_line_by_line():
+    out = Output(io.StringIO())
+    _beside("a\nb\n", "a\nc\n", out)
+    lines = out.stream.getvalue().splitlines()
+    assert lines[1].startswith("  a") and lines[2].startswith("≠ b") and lines[2].endswith("≠c")
+    out = Output(io.StringIO())
+    _beside("x" * 60 + "\n", "y" * 60 + "\n", out)  # too wide for two columns: one above the other
+    assert out.stream.getvalue().splitlines() == ["  printed", "≠ " + "x" * 60, "  the page shows", "≠ " + "y" * 60]

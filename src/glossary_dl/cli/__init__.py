@@ -23,6 +23,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
         return args.handler(args, Catalogue(), Output())
+    except UnknownTerm as error:
+        print(f"glossary-dl: {error}", file=sys.stderr)
+        return EXIT_FAILED
     except SystemExit as stop:  # argparse: --help (0) and usage errors (2)
         return stop.code if isinstance(stop.code, int) else EXIT_USAGE
     except KeyboardInterrupt:
@@ -82,14 +85,20 @@ def _version() -> str:
     return __version__
 
 
+class UnknownTerm(LookupError):
+    """No term has that name; the message names the nearest ones."""
+
+
 def _term(words: list[str], catalogue: Catalogue):
-    """The term the words name, or None after saying so (with near misses) on stderr."""
+    """The term the words name (None for no words); UnknownTerm when no term has that name."""
+    if not words:
+        return None
     query = " ".join(words)
     term = catalogue.find(query)
     if term is None:
         hints = catalogue.near_misses(query)
         hint = f" Did you mean: {', '.join(hints)}?" if hints else " Try: glossary-dl search WORDS"
-        print(f"glossary-dl: no term named {query!r}.{hint}", file=sys.stderr)
+        raise UnknownTerm(f"no term named {query!r}.{hint}")
     return term
 
 
@@ -118,8 +127,6 @@ def _list(args, catalogue: Catalogue, out: Output) -> int:
 # ---------------------------------------------------------------- show
 def _show(args, catalogue: Catalogue, out: Output) -> int:
     term = _term(args.term, catalogue)
-    if term is None:
-        return EXIT_FAILED
     out.line(term.name, "bold")
     out.line(term.family, "dim")
     out.paragraph(term.definition)
@@ -170,8 +177,6 @@ def _search(args, catalogue: Catalogue, out: Output) -> int:
 # ---------------------------------------------------------------- run
 def _run(args, catalogue: Catalogue, out: Output) -> int:
     term = _term(args.term, catalogue)
-    if term is None:
-        return EXIT_FAILED
     examples = catalogue.examples(term)
     if not examples:
         out.line(f"{term.name}: its page has no examples.")
@@ -230,15 +235,10 @@ def _summary(outcomes, out: Output) -> int:
 def _verify(args, catalogue: Catalogue, out: Output) -> int:
     from glossary_dl.cli.selfcheck import GRADIENT_CHECKS, ORACLE_CHECKS
 
-    implementations = None
-    if args.term:
-        term = _term(args.term, catalogue)
-        if term is None:
-            return EXIT_FAILED
-        implementations = term.implementations
-        examples = catalogue.examples(term)
-    else:
-        examples = [e for page in catalogue.pages for e in catalogue.page_examples(page)]
+    term = _term(args.term, catalogue)
+    implementations = term.implementations if term else None
+    examples = (catalogue.examples(term) if term
+                else [e for page in catalogue.pages for e in catalogue.page_examples(page)])
     failed = False
     out.line("Gradient checks (central differences, float64)", "bold")
     failed |= _checks([c for c in GRADIENT_CHECKS if c.applies_to(implementations)], out)
@@ -278,12 +278,7 @@ def _checks(checks, out: Output) -> bool:
 
 # ---------------------------------------------------------------- docs
 def _docs(args, catalogue: Catalogue, out: Output) -> int:
-    term = None
-    if args.term:
-        term = _term(args.term, catalogue)
-        if term is None:
-            return EXIT_FAILED
-    url = catalogue.url(term)
+    url = catalogue.url(_term(args.term, catalogue))
     out.line(url)
     if args.open:
         import webbrowser

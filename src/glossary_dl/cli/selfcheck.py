@@ -208,7 +208,9 @@ def _keras_activation(name: str) -> Callable:
         from glossary_dl import activations
 
         x = rng.normal(size=(4, 5)) * 3.0
-        theirs = keras.ops.convert_to_numpy(getattr(keras.activations, name)(x))
+        y = getattr(keras.activations, name)(x)
+        y = y.detach() if hasattr(y, "detach") else y  # the torch backend's tensor
+        theirs = y.numpy() if hasattr(y, "numpy") else np.asarray(y)
         return getattr(activations, name)(x), theirs, 1e-12, 1e-14
     return run
 
