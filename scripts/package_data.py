@@ -25,7 +25,7 @@ OUTPUT = ROOT / "src" / "glossary_dl" / "data" / "pages.json"
 EXTRA_PAGES = ("command-line.md",)
 
 sys.path.insert(0, str(DOCS / "_hooks"))
-from page_blocks import page_blocks  # noqa: E402
+from page_blocks import RUNTIME_MODULES, light_extras, needs_of, page_blocks  # noqa: E402
 from registry import Term, load_terms  # noqa: E402
 
 DISPLAY_MATH = re.compile(r"^\s*\$\$\s*$")
@@ -34,6 +34,7 @@ CODE_FENCE = re.compile(r"^(`{3,}).*?^\1\s*$", re.S | re.M)
 CODE_SPAN = re.compile(r"`[^`\n]+`")
 LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 COMMENT = re.compile(r"<!--.*?-->", re.S)
+HEADING = re.compile(r"^#{1,6} [^\n]*?(?:\{\s*#([\w-]+)\s*\})?\s*$")
 
 
 def site_url() -> str:
@@ -86,9 +87,38 @@ def formula_text(markdown: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
 
 
-def block_record(block) -> dict:
-    return {"line": block.line, "syntax": block.syntax, "code": block.code, "expected": block.expected,
-            "skip": block.skip, "section": block.section, "needs": list(block.needs)}
+def block_record(block, section: str, extras: dict) -> dict:
+    """A block as the command needs it: its code and output, and what it needs beyond the package."""
+    needs = needs_of(block, extras)
+    modules = [m for m in block.modules if m not in RUNTIME_MODULES and m not in sys.stdlib_module_names]
+    return {"line": block.line, "syntax": block.language, "code": block.code, "expected": block.expected_output,
+            "skip": block.skip_reason, "section": section, "needs": list(needs.extras), "modules": modules}
+
+
+def page_records(page: str, extras: dict) -> list[dict]:
+    path = DOCS / page
+    sections = _sections(path.read_text(encoding="utf-8"))
+    return [block_record(block, _section_at(sections, block.line), extras) for block in page_blocks(path, DOCS)]
+
+
+def _sections(text: str) -> list[tuple[int, str]]:
+    """(line, anchor) of every heading outside code fences, in page order ("" for no anchor)."""
+    headings, fence = [], 0
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.lstrip()
+        if stripped.startswith("```"):
+            ticks = len(stripped) - len(stripped.lstrip("`"))
+            fence = 0 if fence and ticks >= fence else (fence or ticks)
+            continue
+        match = HEADING.match(line) if not fence else None
+        if match:
+            headings.append((number, match.group(1) or ""))
+    return headings
+
+
+def _section_at(sections: list[tuple[int, str]], line: int) -> str:
+    """The anchor of the last heading above ``line``."""
+    return next((anchor for number, anchor in reversed(sections) if number < line), "")
 
 
 def term_examples(term: Term, blocks: list[dict]) -> list[int]:
@@ -101,7 +131,8 @@ def build() -> dict:
     base = site_url()
     terms = load_terms()
     pages = {term.page for term in terms} | set(EXTRA_PAGES)
-    blocks = {page: [block_record(b) for b in page_blocks(DOCS / page)] for page in sorted(pages)}
+    extras = light_extras()
+    blocks = {page: page_records(page, extras) for page in sorted(pages)}
     return {
         "generated_by": "scripts/package_data.py (do not edit: run it after changing a page)",
         "site_url": base,

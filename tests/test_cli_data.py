@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "docs" / "_hooks"))
 import package_data  # noqa: E402
-from page_blocks import needed_extras, page_blocks  # noqa: E402
+from page_blocks import page_blocks  # noqa: E402
 from registry import load_terms  # noqa: E402
 from wheel_env import build_wheel  # noqa: E402
 
@@ -52,9 +52,9 @@ def test_wheel_carries_every_term_and_example_the_site_shows(wheel):
     pages = {term.page for term in TERMS} | {"command-line.md"}
     assert set(shipped["pages"]) == pages
     for page in sorted(pages):
-        on_site = page_blocks(ROOT / "docs" / page)
+        on_site = page_blocks(ROOT / "docs" / page, ROOT / "docs")
         in_wheel = shipped["pages"][page]["blocks"]
-        assert [(b.line, b.code, b.expected, b.skip) for b in on_site] == \
+        assert [(b.line, b.code, b.expected_output, b.skip_reason) for b in on_site] == \
             [(b["line"], b["code"], b["expected"], b["skip"]) for b in in_wheel], page
     assert sum(len(p["blocks"]) for p in shipped["pages"].values()) >= 126
 
@@ -74,10 +74,18 @@ def test_formula_text_is_converted_by_pylatexenc():
     assert "`a_b`" in text and "5%" in text  # code spans kept verbatim, % not a comment
 
 
-@pytest.mark.parametrize(("code", "extras"), [
-    ("import numpy as np\nprint(np.pi)", ()),
-    ("import torch\nfrom sklearn.svm import SVC", ("oracles",)),
-    ("def f():\n    import matplotlib.pyplot as plt\n", ("notebooks",)),
-])
-def test_block_extras_come_from_imports(code, extras):
-    assert needed_extras(code) == extras
+def test_a_term_on_a_shared_page_has_its_own_section():
+    """ReLU's examples and formula are those of its section of the activation-function page."""
+    data = json.loads(package_data.OUTPUT.read_text(encoding="utf-8"))
+    blocks = data["pages"]["terms/activation-function.md"]["blocks"]
+    relu = [blocks[i] for i in data["terms"]["relu"]["examples"]]
+    assert [b["section"] for b in relu] == ["relu"] and "activations.relu(x)" in relu[0]["code"]
+    assert data["terms"]["relu"]["formula"].startswith("    relu(x) = max(x, 0)")
+    assert len(data["terms"]["activation-function"]["examples"]) == len(blocks)
+
+
+def test_what_a_block_needs_comes_from_its_imports():
+    data = json.loads(package_data.OUTPUT.read_text(encoding="utf-8"))
+    blocks = [b for page in data["pages"].values() for b in page["blocks"]]
+    assert all(bool(b["needs"]) == bool(b["modules"]) for b in blocks)
+    assert any(b["modules"] == ["torch"] and b["needs"] == ["oracles"] for b in blocks)

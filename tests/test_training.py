@@ -211,10 +211,11 @@ def test_same_seed_same_run_bit_for_bit():
 @pytest.mark.slow  # 100 epochs of 10 batches through a 64-256-10 network: hours as plain Python
 def test_overfitting_run_on_digits_shows_validation_loss_rising_while_training_loss_falls():
     # a real run: 100 handwritten digits to train on, 400 held out, a wide network, 100 epochs
-    from sklearn.datasets import load_digits
+    from glossary_dl.datasets import load_digits
 
-    images, digits = load_digits(return_X_y=True)
-    images = images / 16.0
+    (x_train, y_train), (x_test, y_test) = load_digits()
+    images = np.concatenate([x_train, x_test]).reshape(-1, 64) / 255.0
+    digits = np.concatenate([y_train, y_test])
     order = np.random.default_rng(0).permutation(len(digits))
     train, held_out = order[:100], order[1000:1400]
     net = DenseNetwork([64, 256, 10], seed=0)

@@ -3,16 +3,22 @@
 import matplotlib.pyplot as plt
 import numba
 import numpy as np
-from sklearn.datasets import load_digits  # bundled with scikit-learn: no download
 
+from glossary_dl.datasets import load_digits  # ships inside the package: no download
 from glossary_dl.backprop import DenseNetwork
 from glossary_dl.optimizers import Adam
 from glossary_dl.training import minibatch_sgd
 
 
+def all_digits():
+    """The 1,797 embedded digits as rows of 64 floats in [0, 1], and their labels."""
+    (x_train, y_train), (x_test, y_test) = load_digits()
+    images = np.concatenate([x_train, x_test]).reshape(-1, 64) / 255.0
+    return images, np.concatenate([y_train, y_test])
+
+
 def run():
-    images, digits = load_digits(return_X_y=True)
-    images = images / 16.0  # pixel intensities 0..16 → 0..1
+    images, digits = all_digits()
     order = np.random.default_rng(0).permutation(len(digits))
     train, held_out = order[:100], order[1000:1400]
     net = DenseNetwork([64, 256, 10], seed=0)

@@ -1,99 +1,142 @@
-"""The code blocks of a page, as CI runs them: each with its expected output, line and skip reason.
+"""The code blocks of a page as pytest-codeblocks reads them, and what each one needs to run.
 
-The blocks are read by pytest-codeblocks' own parser (``extract_from_file``), the one that runs
-them in CI, so what is listed here is exactly what CI checks. This module adds what a reader of
-the blocks needs besides: the skip reason as text, the section (the ``{ #anchor }`` of the
-nearest heading above the block) and the extras the block's imports call for.
+One reader of blocks for everything that uses them: the "Needs …" line the site shows before a
+block, the notebook made from each term page, the reader's-path test and the examples shipped
+with the package. The parsing itself is pytest-codeblocks' own (``extract_from_buffer``), so a
+block is what CI runs, with the output CI checks.
+
+What a block needs is read from its imports: the standard library and the package's runtime
+dependencies need nothing more; every other module must belong to a light extra of
+``pyproject.toml`` (``oracles``, ``notebooks``), or the block is an error.
 """
 
 from __future__ import annotations
 
 import ast
+import io
 import re
+import sys
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-RUN_SYNTAX = ("python", "bash", "sh")
-SKIP_REASON = re.compile(r"""^pytest\.mark\.skip\(reason=(['"])(.*)\1\)$""")
-HEADING = re.compile(r"^#{1,6} [^\n]*?(?:\{\s*#([\w-]+)\s*\})?\s*$")
-# Imports beyond the package and NumPy, and the extra that provides each.
-EXTRA_OF_MODULE = {"torch": "oracles", "keras": "oracles", "sklearn": "oracles",
-                   "matplotlib": "notebooks", "IPython": "notebooks"}
+import pytest_codeblocks
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = "glossary-dl"
+# What an installed package already brings: itself and its runtime dependencies.
+RUNTIME_MODULES = frozenset({"glossary_dl", "numpy", "numba"})
+# The extras a reader installs for a page's blocks; [docs] and [test] are for contributors.
+LIGHT_EXTRAS = ("oracles", "notebooks")
+# Import name → distribution, where the two differ.
+DISTRIBUTION_OF = {"sklearn": "scikit-learn", "IPython": "ipython"}
+# How a page names a distribution.
+LABELS = {"torch": "PyTorch", "keras": "Keras", "scikit-learn": "scikit-learn", "matplotlib": "Matplotlib",
+          "ipython": "IPython", "ipykernel": "ipykernel"}
+RUN_LANGUAGES = frozenset({"python", "bash", "sh"})
+SKIP_REASON = re.compile(r"""pytest\.mark\.skip(?:if)?\(.*reason=(['"])(.+?)\1""")
+
+
+class NeedsError(ValueError):
+    """A block imports a module that no light extra provides."""
 
 
 @dataclass(frozen=True)
 class Block:
+    """One fenced block that pytest-codeblocks runs."""
+
+    page: str  # path relative to docs/, with forward slashes
+    line: int  # the line of the opening fence, counted from 1
+    language: str
     code: str
-    syntax: str
-    line: int
-    expected: str | None
-    skip: str | None  # the reason shown on the page, or None when the block runs
-    section: str  # the anchor of the heading above the block; "" before any anchored heading
-    needs: tuple[str, ...]  # extras (sorted) that the block's imports need
+    expected_output: str | None
+    skip_reason: str | None
+    modules: tuple[str, ...]  # the top-level modules it imports, in order of first import
+
+    @property
+    def where(self) -> str:
+        return f"docs/{self.page}:{self.line}"
 
 
-def page_blocks(path: str | Path) -> list[Block]:
-    """The runnable blocks (```` ```python ````, ```` ```bash ````) of one Markdown page."""
-    from pytest_codeblocks import extract_from_file
-
-    path = Path(path)
-    sections = _sections(path.read_text(encoding="utf-8"))
-    blocks = []
-    for block in extract_from_file(path):
-        if block.syntax not in RUN_SYNTAX:
+def blocks_of_text(text: str, page: str = "<text>") -> list[Block]:
+    """Every block of a Markdown text that pytest-codeblocks would collect (python, bash, sh)."""
+    found = []
+    for block in pytest_codeblocks.extract_from_buffer(io.StringIO(text)):
+        if block.syntax not in RUN_LANGUAGES:
             continue
-        blocks.append(Block(
-            code=block.code,
-            syntax=block.syntax,
-            line=block.lineno,
-            expected=block.expected_output,
-            skip=_skip_reason(block.marks),
-            section=_section_at(sections, block.lineno),
-            needs=needed_extras(block.code) if block.syntax == "python" else (),
-        ))
-    return blocks
+        reasons = [m.group(2) for mark in block.marks if (m := SKIP_REASON.search(mark))]
+        modules = imported_modules(block.code) if block.syntax == "python" else ()
+        found.append(Block(page, block.lineno, block.syntax, block.code, block.expected_output,
+                           reasons[0] if reasons else None, modules))
+    return found
 
 
-def needed_extras(code: str) -> tuple[str, ...]:
-    """The extras whose modules ``code`` imports (any nesting), sorted."""
-    modules = set()
+def page_blocks(path: Path, docs_dir: Path) -> list[Block]:
+    """The blocks of one page of ``docs_dir``."""
+    return blocks_of_text(path.read_text(encoding="utf-8"), path.relative_to(docs_dir).as_posix())
+
+
+def imported_modules(code: str) -> tuple[str, ...]:
+    """The top-level modules a piece of Python imports (``import a.b`` and ``from a.b import c`` give ``a``)."""
+    names: list[str] = []
     for node in ast.walk(ast.parse(code)):
         if isinstance(node, ast.Import):
-            modules |= {alias.name.split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            modules.add(node.module.split(".")[0])
-    return tuple(sorted({EXTRA_OF_MODULE[m] for m in modules if m in EXTRA_OF_MODULE}))
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.append(node.module)
+    return tuple(dict.fromkeys(name.partition(".")[0] for name in names))
 
 
-def _skip_reason(marks: list[str]) -> str | None:
-    for mark in marks:
-        match = SKIP_REASON.match(mark.strip())
-        if match:
-            return match.group(2)
-        if mark.strip().startswith("pytest.mark.skip"):
-            return "skipped on the page"
-    return None
+@dataclass(frozen=True)
+class Needs:
+    """What a block needs beyond the package: distributions, and the extras that bring them."""
+
+    distributions: tuple[str, ...]
+    extras: tuple[str, ...]
+
+    def __bool__(self) -> bool:
+        return bool(self.distributions)
+
+    @property
+    def labels(self) -> str:
+        """``PyTorch``, ``PyTorch and Keras``, ``PyTorch, Keras and scikit-learn``."""
+        names = [LABELS.get(name, name) for name in self.distributions]
+        return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+    def requirement(self) -> str:
+        """The requirement that installs the package with these extras: ``glossary-dl[oracles]``."""
+        return f"{PACKAGE}[{','.join(self.extras)}]"
 
 
-def _sections(text: str) -> list[tuple[int, str]]:
-    """(line, anchor) of every heading outside code fences, in page order."""
-    headings, fence = [], None
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.lstrip()
-        if stripped.startswith("```"):
-            ticks = len(stripped) - len(stripped.lstrip("`"))
-            fence = None if fence is not None and ticks >= fence else (fence or ticks)
+def light_extras(pyproject: Path = ROOT / "pyproject.toml") -> dict[str, tuple[str, ...]]:
+    """Each light extra of ``pyproject.toml`` and the distributions it lists (normalised names, in order)."""
+    with pyproject.open("rb") as handle:
+        optional = tomllib.load(handle)["project"]["optional-dependencies"]
+    return {extra: tuple(_distribution_name(req) for req in optional.get(extra, ())) for extra in LIGHT_EXTRAS}
+
+
+def needs_of(block: Block, extras: dict[str, tuple[str, ...]]) -> Needs:
+    """What ``block`` needs; raises NeedsError, naming the block's page and line, for a module no light extra has."""
+    distributions, chosen = [], []
+    for module in block.modules:
+        if module in RUNTIME_MODULES or module in sys.stdlib_module_names:
             continue
-        match = HEADING.match(line) if fence is None else None
-        if match:
-            headings.append((number, match.group(1) or ""))
-    return headings
+        distribution = _normalise(DISTRIBUTION_OF.get(module, module))
+        extra = next((name for name, members in extras.items() if distribution in members), None)
+        if extra is None:
+            raise NeedsError(
+                f"{block.where}: the block imports {module!r}, which neither the package nor a light "
+                f"extra ({', '.join(extras)}) of pyproject.toml provides"
+            )
+        distributions.append(distribution)
+        chosen.append(extra)
+    return Needs(tuple(dict.fromkeys(distributions)), tuple(sorted(set(chosen), key=LIGHT_EXTRAS.index)))
 
 
-def _section_at(sections: list[tuple[int, str]], line: int) -> str:
-    anchor = ""
-    for number, heading_anchor in sections:
-        if number > line:
-            break
-        anchor = heading_anchor
-    return anchor
+def _distribution_name(requirement: str) -> str:
+    return _normalise(re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement).group(1))
+
+
+def _normalise(name: str) -> str:
+    # PEP 503, lower case with single hyphens; the labels use the normalised names.
+    return re.sub(r"[-_.]+", "-", name).lower()

@@ -25,7 +25,8 @@ class Example:
     code: str
     expected: str | None
     skip: str | None
-    needs: tuple[str, ...]
+    needs: tuple[str, ...]  # the extras that provide ``modules``
+    modules: tuple[str, ...] = ()  # what it imports beyond the package, NumPy and the standard library
 
     @property
     def where(self) -> str:
@@ -137,7 +138,8 @@ class Catalogue:
     @staticmethod
     def _example(page: str, block: dict) -> Example:
         return Example(page=page, line=block["line"], syntax=block["syntax"], code=block["code"],
-                       expected=block["expected"], skip=block["skip"], needs=tuple(block["needs"]))
+                       expected=block["expected"], skip=block["skip"], needs=tuple(block["needs"]),
+                       modules=tuple(block["modules"]))
 
 
 def _word_score(word: str, term: Term) -> int:

@@ -16,8 +16,6 @@ from dataclasses import dataclass
 
 from glossary_dl.cli.catalogue import Example
 
-# The modules that each extra provides (pyproject.toml's optional dependencies).
-EXTRA_MODULES = {"oracles": ("torch", "keras", "sklearn"), "notebooks": ("matplotlib", "IPython")}
 TIMEOUT_S = 600
 
 
@@ -30,20 +28,8 @@ class Outcome:
 
 
 def missing_modules(example: Example) -> list[str]:
-    """The modules of the example's extras that this environment cannot import."""
-    modules = [m for extra in example.needs for m in EXTRA_MODULES.get(extra, ())]
-    return [m for m in modules if _imports(example.code, m) and importlib.util.find_spec(m) is None]
-
-
-def _imports(code: str, module: str) -> bool:
-    import ast
-
-    for node in ast.walk(ast.parse(code)):
-        names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                 else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
-        if any(name.split(".")[0] == module for name in names):
-            return True
-    return False
+    """The modules beyond the package that the example imports and this environment lacks."""
+    return [m for m in example.modules if importlib.util.find_spec(m) is None]
 
 
 def run_example(example: Example) -> Outcome:

@@ -11,11 +11,13 @@ WIDTH = 80
 STYLES = {"bold": "1", "dim": "2", "green": "32", "red": "31", "yellow": "33", "cyan": "36"}
 
 
+def is_terminal(stream) -> bool:
+    return hasattr(stream, "isatty") and stream.isatty()
+
+
 def wants_colour(stream) -> bool:
     """https://no-color.org: a non-empty NO_COLOR turns colour off; so does a pipe or TERM=dumb."""
-    if os.environ.get("NO_COLOR"):
-        return False
-    return hasattr(stream, "isatty") and stream.isatty() and os.environ.get("TERM") != "dumb"
+    return is_terminal(stream) and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
 
 
 class Output:
@@ -24,7 +26,8 @@ class Output:
     def __init__(self, stream=None) -> None:
         self.stream = stream or sys.stdout
         self.colour = wants_colour(self.stream)
-        self.width = min(WIDTH, shutil.get_terminal_size((WIDTH, 24)).columns) if self.colour else WIDTH
+        # a narrower terminal gets narrower lines; a pipe or a file always gets 80 columns
+        self.width = min(WIDTH, shutil.get_terminal_size((WIDTH, 24)).columns) if is_terminal(self.stream) else WIDTH
 
     def style(self, text: str, *names: str) -> str:
         if not self.colour or not names:
