@@ -18,6 +18,10 @@ import pytest  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# The wheel of this checkout in fresh virtual environments (tests/wheel_env.py): defined once here,
+# so that every module shares one wheel and one environment per set of extras.
+from wheel_env import wheel, wheel_env, wheel_env_factory  # noqa: E402,F401
+
 FLOAT_DTYPES = [np.float64, np.float32]
 SEEDS = [0, 1, 2]
 

@@ -23,7 +23,6 @@ from glossary_dl.cli.selfcheck import GRADIENT_CHECKS, ORACLE_CHECKS, Check
 from glossary_dl.cli.terminal import Output
 from glossary_dl.cli.catalogue import Catalogue, Example
 from glossary_dl.cli.examples import run_example
-from wheel_env import wheel_env  # noqa: F401  (the session fixture)
 
 TERMS = load_terms()
 ESCAPE = re.compile(r"\x1b\[")
@@ -154,6 +153,22 @@ def test_verify_says_what_it_skipped_and_why(cli):
     assert "skipped relu against PyTorch" in done.stdout
     assert 'torch is not installed (pip install "glossary-dl[oracles]")' in done.stdout
     assert done.stdout.splitlines()[-1] == "verify: passed"
+
+
+@pytest.mark.slow  # installs PyTorch, Keras and scikit-learn into a second environment (minutes)
+def test_with_the_oracles_extra_verify_compares_and_run_runs_everything(wheel_env_factory, tmp_path):
+    env = wheel_env_factory("oracles")
+    command = [str(env.bin / "glossary-dl")]
+    done = subprocess.run([*command, "verify", "relu"], cwd=tmp_path, capture_output=True, text=True,
+                          encoding="utf-8", env=env.environ(), timeout=600)
+    assert_clean(done, 0)
+    assert "ok      relu against PyTorch (within rtol 1e-12)" in done.stdout
+    assert "ok      relu against Keras (within rtol 1e-12)" in done.stdout
+    assert "skipped" not in done.stdout
+    done = subprocess.run([*command, "run", "momentum"], cwd=tmp_path, capture_output=True, text=True,
+                          encoding="utf-8", env=env.environ(), timeout=600)
+    assert_clean(done, 0)
+    assert done.stdout.splitlines()[-1] == "3 ok"
 
 
 def test_docs_prints_the_address_and_opens_it(cli, wheel_env, tmp_path):

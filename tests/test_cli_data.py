@@ -14,7 +14,6 @@ sys.path.insert(0, str(ROOT / "docs" / "_hooks"))
 import package_data  # noqa: E402
 from page_blocks import page_blocks  # noqa: E402
 from registry import load_terms  # noqa: E402
-from wheel_env import build_wheel  # noqa: E402
 
 TERMS = load_terms()
 
@@ -32,11 +31,6 @@ def test_site_url_is_the_one_mkdocs_builds_with():
     assert data["site_url"] == package_data.site_url()
     assert data["terms"]["momentum"]["url"] == data["site_url"] + "terms/momentum/"
     assert data["terms"]["relu"]["url"] == data["site_url"] + "terms/activation-function/#relu"
-
-
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory):
-    return build_wheel(tmp_path_factory.mktemp("wheel"))
 
 
 def test_wheel_carries_every_term_and_example_the_site_shows(wheel):

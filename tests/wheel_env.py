@@ -1,17 +1,20 @@
 """The package as a reader gets it: this checkout's wheel, installed alone in a fresh virtual
 environment outside the repository.
 
-Use it from a test module with ``from wheel_env import wheel_env  # noqa: F401``; the fixture is
-session-scoped, so the wheel is built and the environment made once per test run::
+The fixtures are registered in ``tests/conftest.py``, so any test can ask for them. All are
+session-scoped: the wheel is built once per test run, and each environment made once::
 
-    def test_something(wheel_env, tmp_path):
+    def test_bare(wheel_env, tmp_path):          # the wheel alone: numpy and numba its only deps
         done = wheel_env.run(["-m", "glossary_dl", "list"], cwd=tmp_path)  # its python, in tmp_path
-        wheel_env.install("oracles")       # pip-install extras of the same wheel into it
-        wheel_env.python, wheel_env.wheel  # the environment's interpreter, the wheel file
+        wheel_env.python, wheel_env.bin, wheel_env.wheel  # interpreter, console scripts, the wheel
 
+    def test_with_extras(wheel_env_factory):     # the same wheel with extras, in its own venv
+        env = wheel_env_factory("oracles", "notebooks")
+
+Never install into ``wheel_env`` itself: other tests rely on it holding the package alone; ask
+the factory for an environment with the extras instead (one venv per set of extras, cached).
 The wheel is built with ``pip wheel . --no-deps``; everything is installed with
-``-c requirements/constraints.txt`` (the pinned versions, pip's cache warm). ``bin`` holds the
-console scripts (``wheel_env.bin / "glossary-dl"``).
+``-c requirements/constraints.txt`` (the pinned versions, pip's cache warm).
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ class WheelEnv:
                 "-c", str(CONSTRAINTS), *args])
 
     def install(self, *extras: str) -> None:
-        """Install the wheel's extras (``install("oracles")``) into this environment."""
+        """Install the wheel with ``extras`` (``install("oracles")``) into this environment."""
         self.pip(f"glossary-dl[{','.join(extras)}] @ {self.wheel.as_uri()}")
 
     def environ(self, **extra: str) -> dict[str, str]:
@@ -71,18 +74,39 @@ def build_wheel(out: Path) -> Path:
     return wheel
 
 
-def make_env(folder: Path, wheel: Path) -> WheelEnv:
+def make_env(folder: Path, wheel: Path, extras: tuple[str, ...] = ()) -> WheelEnv:
+    """A fresh virtual environment in ``folder`` with ``wheel`` (and its ``extras``) installed."""
     venv.EnvBuilder(with_pip=True, clear=True).create(folder)
     env = WheelEnv(venv=folder, wheel=wheel)
-    env.pip(str(wheel))
+    env.install(*extras) if extras else env.pip(str(wheel))
     return env
 
 
 @pytest.fixture(scope="session")
-def wheel_env(tmp_path_factory) -> WheelEnv:
+def wheel(tmp_path_factory) -> Path:
+    """This checkout's wheel, built once per session."""
+    return build_wheel(tmp_path_factory.mktemp("dist"))
+
+
+@pytest.fixture(scope="session")
+def wheel_env_factory(tmp_path_factory, wheel):
+    """``factory(*extras)``: the wheel with those extras in a venv of its own, made once per set."""
+    made: dict[tuple[str, ...], WheelEnv] = {}
+
+    def factory(*extras: str) -> WheelEnv:
+        key = tuple(sorted(set(extras)))
+        if key not in made:
+            folder = tmp_path_factory.mktemp("venv-" + ("-".join(key) or "bare"))
+            made[key] = make_env(folder, wheel, key)
+        return made[key]
+
+    return factory
+
+
+@pytest.fixture(scope="session")
+def wheel_env(wheel_env_factory) -> WheelEnv:
     """This checkout's wheel installed alone (numpy and numba its only dependencies)."""
-    base = tmp_path_factory.mktemp("wheel-env")
-    return make_env(base / "venv", build_wheel(base / "dist"))
+    return wheel_env_factory()
 
 
 def _check(command: list[str]) -> None:
