@@ -365,3 +365,9 @@ def test_differing_output_is_marked_line_by_line():
     out = Output(io.StringIO())
     _beside("x" * 60 + "\n", "y" * 60 + "\n", out)  # too wide for two columns: one above the other
     assert out.stream.getvalue().splitlines() == ["  printed", "≠ " + "x" * 60, "  the page shows", "≠ " + "y" * 60]
+
+
+def test_verify_everything_means_every_term_page():
+    catalogue = Catalogue()
+    assert catalogue.term_pages == list(dict.fromkeys(term.page for term in TERMS))
+    assert "command-line.md" not in catalogue.term_pages

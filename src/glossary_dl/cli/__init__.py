@@ -238,7 +238,7 @@ def _verify(args, catalogue: Catalogue, out: Output) -> int:
     term = _term(args.term, catalogue)
     implementations = term.implementations if term else None
     examples = (catalogue.examples(term) if term
-                else [e for page in catalogue.pages for e in catalogue.page_examples(page)])
+                else [e for page in catalogue.term_pages for e in catalogue.page_examples(page)])
     failed = False
     out.line("Gradient checks (central differences, float64)", "bold")
     failed |= _checks([c for c in GRADIENT_CHECKS if c.applies_to(implementations)], out)

@@ -132,8 +132,9 @@ class Catalogue:
         return [self._example(page, block) for block in self._pages[page]["blocks"]]
 
     @property
-    def pages(self) -> list[str]:
-        return list(self._pages)
+    def term_pages(self) -> list[str]:
+        """The pages of the terms, in registry order (the Command line page is not one)."""
+        return list(dict.fromkeys(term.page for term in self.terms))
 
     @staticmethod
     def _example(page: str, block: dict) -> Example:
