@@ -371,3 +371,30 @@ def test_verify_everything_means_every_term_page():
     catalogue = Catalogue()
     assert catalogue.term_pages == list(dict.fromkeys(term.page for term in TERMS))
     assert "command-line.md" not in catalogue.term_pages
+
+
+@pytest.mark.parametrize(("error", "status"), [(KeyboardInterrupt, 130), (BrokenPipeError, 141)])
+def test_interrupt_and_closed_pipe_end_quietly(monkeypatch, error, status):
+    def stop(*args, **kwargs):
+        raise error
+    monkeypatch.setattr("glossary_dl.cli.Catalogue", stop)
+    assert _main("list")[0] == status
+
+
+@pytest.mark.parametrize(("opened", "status"), [(True, 0), (False, 1)])
+def test_docs_open_says_when_no_browser_starts(monkeypatch, capsys, opened, status):
+    seen = []
+    monkeypatch.setattr("webbrowser.open", lambda url: seen.append(url) or opened)
+    assert main(["docs", "momentum", "--open"]) == status
+    assert seen == [capsys.readouterr().out.strip()]
+
+
+def test_examples_that_cannot_run_here_are_skipped_with_the_reason():
+    base = dict(page="terms/x.md", line=1, code="print(1)", expected="1\n", needs=())
+    on_page = run_example(Example(syntax="python", skip="needs a GPU", **base))
+    shell = run_example(Example(syntax="bash", skip=None, **base))
+    extra = run_example(Example(syntax="python", skip=None, **{**base, "needs": ("oracles",)},
+                                modules=("no_such_module_here",)))
+    assert [o.status for o in (on_page, shell, extra)] == ["skipped"] * 3
+    assert on_page.note == "skipped on the page: needs a GPU"
+    assert extra.note == 'needs no_such_module_here: pip install "glossary-dl[oracles]"'
