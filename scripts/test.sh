@@ -9,24 +9,17 @@
 # fails here. The build and the tests that do not need the site run side by side (one core
 # each on a 2-core machine); the tests that use the site run last and wait for the build
 # (tests/conftest.py: site_dir). The command fails when either fails.
-base_python=$(command -v "${PYTHON:-python3}")
-source "$(dirname "$0")/_env.sh" test
-export KERAS_BACKEND=torch NO_MKDOCS_2_WARNING=1
-command_start=$(date +%s.%N)
+set -euo pipefail
+cd "$(dirname "$0")/.."
 
-# The browser tests drive Debian's chromium; never a browser downloaded by a tool.
-if ! command -v chromium >/dev/null; then
-    echo "Installing Debian's chromium for the browser tests ..."
-    sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
-    $sudo_cmd apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium >/dev/null
-fi
-
+# First, before anything else: the README's first command, as a newcomer runs it. A clean copy
+# (no .venv, no notebook cache, no built package that could hide a missing step) builds the site
+# with `bash scripts/serve.sh --build`, which makes its own .venv with the [docs] extra alone.
+# It runs beside everything below; the site tests wait for it.
 mkdir -p artifacts
 build_log="$PWD/artifacts/mkdocs-build.log"
 build_dir=$(mktemp -d)
-# A clean copy: no .venv, no notebook cache, no built package that could hide a missing step.
-clean="$build_dir/checkout" repo=$PWD
+clean="$build_dir/checkout"
 mkdir "$clean"
 git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' file; do
     [ -e "$file" ] && printf '%s\0' "$file"
@@ -35,13 +28,25 @@ export GLOSSARY_SITE_DIR="$PWD/site"
 export GLOSSARY_SITE_BUILD_STATUS="$build_dir/status" GLOSSARY_SITE_BUILD_LOG="$build_log"
 # The exit status is written, then moved into place: site_dir never reads half of it.
 ( start=$(date +%s); status=0
-  (cd "$clean" && env -u VIRTUAL_ENV PATH="${PATH#"$repo/.venv/bin:"}" PYTHON="$base_python" \
-      bash scripts/serve.sh --build --clean --site-dir "$GLOSSARY_SITE_DIR") >"$build_log" 2>&1 || status=$?
+  (cd "$clean" && env -u VIRTUAL_ENV bash scripts/serve.sh --build --clean --site-dir "$GLOSSARY_SITE_DIR") \
+      >"$build_log" 2>&1 || status=$?
   echo "$(( $(date +%s) - start ))" >"$build_dir/seconds"
   echo "$status" >"$build_dir/status.tmp"; mv "$build_dir/status.tmp" "$build_dir/status" ) &
 build_pid=$!
 trap 'kill "$build_pid" 2>/dev/null || true; rm -rf "$build_dir"' EXIT
-echo "bash scripts/serve.sh --build: started beside the tests on a clean copy, in its own fresh .venv ([docs] alone; log: artifacts/mkdocs-build.log)"
+echo "bash scripts/serve.sh --build: started on a clean copy, in its own fresh .venv ([docs] alone; log: artifacts/mkdocs-build.log)"
+
+source scripts/_env.sh test
+export KERAS_BACKEND=torch NO_MKDOCS_2_WARNING=1
+command_start=$(date +%s.%N)  # after the install: what the Performance page reports
+
+# The browser tests drive Debian's chromium; never a browser downloaded by a tool.
+if ! command -v chromium >/dev/null; then
+    echo "Installing Debian's chromium for the browser tests ..."
+    sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium >/dev/null
+fi
 
 test_status=0
 python -m pytest tests "$@" || test_status=$?

@@ -11,6 +11,7 @@ alone), and so does a block whose imports no light extra provides (the site buil
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -67,17 +68,46 @@ def _pip(python: Path, *requirements: str) -> None:
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-4000:]
 
 
-def _run_block(block, reader_env, folder: Path) -> str | None:
-    """Run one block as a reader pastes it, in its own empty folder; the problem, or None."""
-    folder.mkdir()
-    command = ([str(reader_env["python"]), "-c", block.code] if block.language == "python"
-               else ["bash", "-e", "-c", block.code])
-    run = subprocess.run(command, cwd=folder, env=reader_env["env"], capture_output=True, text=True, timeout=600)
+# Runs one page's blocks in the reader's interpreter: each block in a fresh namespace, from a fresh
+# empty folder, its stdout captured, as pytest-codeblocks runs a block. One process per page, not
+# per block: a block still sees nothing another defined, and the interpreter starts 40 times, not 105.
+RUNNER = r"""
+import contextlib, io, json, os, sys, tempfile, traceback
+results = []
+for code in json.load(sys.stdin):
+    os.chdir(tempfile.mkdtemp(prefix="block-"))
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out):
+            exec(compile(code, "<block>", "exec"), {"__name__": "__main__"})
+        results.append({"stdout": out.getvalue(), "error": None})
+    except BaseException:
+        results.append({"stdout": out.getvalue(), "error": traceback.format_exc()[-1500:]})
+json.dump(results, sys.__stdout__)
+"""
+
+
+def _run_page_blocks(blocks, reader_env, folder: Path) -> list[str]:
+    """Run one page's blocks as a reader pastes them; the problems found."""
+    python = [b for b in blocks if b.language == "python"]
+    run = subprocess.run([str(reader_env["python"]), "-c", RUNNER], input=json.dumps([b.code for b in python]),
+                         cwd=folder, env=reader_env["env"], capture_output=True, text=True, timeout=900)
     if run.returncode != 0:
-        return f"{block.where}: exit status {run.returncode}\n{run.stderr[-1500:]}"
-    if block.expected_output is not None and run.stdout != block.expected_output:
-        return f"{block.where}: printed\n{run.stdout}\nbut the page shows\n{block.expected_output}"
-    return None
+        return [f"{python[0].page}: the block runner failed\n{run.stderr[-2000:]}"]
+    problems = []
+    for block, result in zip(python, json.loads(run.stdout)):
+        if result["error"]:
+            problems.append(f"{block.where}: {result['error']}")
+        elif block.expected_output is not None and result["stdout"] != block.expected_output:
+            problems.append(f"{block.where}: printed\n{result['stdout']}\nbut the page shows\n{block.expected_output}")
+    for block in (b for b in blocks if b.language != "python"):
+        shell = subprocess.run(["bash", "-e", "-c", block.code], cwd=folder, env=reader_env["env"],
+                               capture_output=True, text=True, timeout=600)
+        if shell.returncode != 0:
+            problems.append(f"{block.where}: exit status {shell.returncode}\n{shell.stderr[-1500:]}")
+        elif block.expected_output is not None and shell.stdout != block.expected_output:
+            problems.append(f"{block.where}: printed\n{shell.stdout}\nbut the page shows\n{block.expected_output}")
+    return problems
 
 
 def test_every_block_without_a_needs_line_runs_with_the_package_alone(reader_env, tmp_path):
@@ -88,15 +118,20 @@ def test_every_block_without_a_needs_line_runs_with_the_package_alone(reader_env
 
     extras = light_extras()
     plain = [b for b in all_blocks() if not b.skip_reason and not needs_of(b, extras)]
+    by_page = {}
+    for block in plain:
+        by_page.setdefault(block.page, []).append(block)
+    folders = [tmp_path / f"page{i}" for i in range(len(by_page))]
+    for folder in folders:
+        folder.mkdir()
     with ThreadPoolExecutor(max_workers=2) as pool:
-        problems = [p for p in pool.map(lambda ib: _run_block(ib[1], reader_env, tmp_path / f"b{ib[0]}"),
-                                        enumerate(plain)) if p]
-    print(f"reader's path, package alone: {len(plain)} blocks run, {len(problems)} failed")
+        problems = [p for found in pool.map(lambda args: _run_page_blocks(*args), 
+                                            [(blocks, reader_env, folder) for blocks, folder in zip(by_page.values(), folders)])
+                    for p in found]
+    print(f"reader's path, package alone: {len(plain)} blocks of {len(by_page)} pages run, {len(problems)} failed")
     assert not problems, "\n\n".join(problems)
 
 
-# nbclient leaves its per-thread event loops and their sockets for the garbage collector
-@pytest.mark.filterwarnings("ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning")
 def test_every_term_page_notebook_runs_with_the_extras_and_prints_the_page_output(reader_env, tmp_path):
     import nbclient
     import nbformat
@@ -122,7 +157,7 @@ def test_every_term_page_notebook_runs_with_the_extras_and_prints_the_page_outpu
         client = nbclient.NotebookClient(notebook, kernel_name="reader", timeout=600,
                                          resources={"metadata": {"path": str(folder)}})
         try:
-            client.execute()
+            asyncio.run(client.async_execute())  # its own event loop, closed when done
         except nbclient.exceptions.CellExecutionError as error:
             return [f"docs/{src}: {str(error)[-1500:]}"]
         problems = []

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import sys
 import zipfile
+from html import unescape
 from pathlib import Path
 
 import nbformat
@@ -43,14 +44,20 @@ def test_the_site_serves_the_wheel_and_sdist_of_its_source(site_dir):
     assert {"oracles", "notebooks", "docs", "test"} <= set(re.findall(r"^Provides-Extra: (\S+)", metadata, re.M))
 
 
+def text_of(html: str) -> str:
+    """What a reader sees (and copies): the page without its tags."""
+    return unescape(re.sub(r"<[^>]+>", "", html))
+
+
 def test_home_install_page_and_extras_give_the_command_from_the_sites_address(site_dir):
     command = f'pip install "glossary-dl @ {SITE_URL}downloads/{WHEEL}"'
     for page in ("index.md", "install.md"):
-        assert command in built(site_dir, DOCS / page).replace("&quot;", '"'), page
-    install = built(site_dir, DOCS / "install.md").replace("&quot;", '"')
+        assert command in text_of(built(site_dir, DOCS / page)), page
+    install = text_of(built(site_dir, DOCS / "install.md"))
     for extra in ("oracles", "notebooks"):
         assert f'pip install "glossary-dl[{extra}] @ {SITE_URL}downloads/{WHEEL}"' in install
-    assert f'href="../downloads/{WHEEL}"' in install and f'href="../downloads/{SDIST}"' in install
+    links = built(site_dir, DOCS / "install.md")
+    assert f'href="../downloads/{WHEEL}"' in links and f'href="../downloads/{SDIST}"' in links
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(DOCS).as_posix())
@@ -62,7 +69,7 @@ def test_every_block_that_needs_more_says_so_and_every_output_is_labelled(site_d
     shown = re.findall(r'<p class="glossary-needs"><strong>Needs (.*?):</strong>', html)
     assert shown == expected
     outputs = sum(b.expected_output is not None for b in blocks)
-    assert html.count('class="language-output highlight"') == outputs
+    assert html.count('class="no-copy glossary-output highlight"') == outputs
     assert len(re.findall(r'<span class="filename">Output</span>', html)) == outputs
 
 
@@ -89,7 +96,7 @@ def test_every_notebook_page_links_its_ipynb(site_dir, notebook):
 
 def test_the_first_network_trains_on_real_mnist_digits_on_the_built_site(site_dir):
     html = (site_dir / "notebooks" / "first-neural-network" / "index.html").read_text(encoding="utf-8")
-    text = re.sub(r"<[^>]+>", "", html)
+    text = text_of(html)
     assert "(8000, 28, 28) (2000, 28, 28)" in text
     accuracy = re.search(r"test_acc: (0\.\d{4}) \((\d+) of 2,000 test images\)", text)
     assert accuracy, "the MNIST cell printed no accuracy"
