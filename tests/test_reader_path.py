@@ -232,3 +232,29 @@ def test_a_notebook_keeps_the_prose_and_runs_the_blocks_in_order():
     assert "```text" not in between.source and between.source.startswith("## Next\n")
     assert "--8<--" not in between.source and f"]({SITE_URL}terms/term/)" in between.source
     assert second.metadata["glossary"]["expected_output"] is None
+
+
+# ---------------------------------------------------------------- the build refuses
+def test_the_build_refuses_a_block_no_light_extra_covers_naming_its_page_and_line(tmp_path):
+    from mkdocs.exceptions import PluginError
+    from reader import _check_needs
+
+    (tmp_path / "terms").mkdir()
+    (tmp_path / "terms" / "x.md").write_text("# X\n\n```python\nimport numpy\n```\n\n```python\nimport pandas\n```\n")
+    (tmp_path / "_hooks").mkdir()
+    (tmp_path / "_hooks" / "ignored.md").write_text("```python\nimport polars\n```\n")
+    with pytest.raises(PluginError, match=r"^docs/terms/x\.md:7: the block imports 'pandas'[^\n]*$"):
+        _check_needs(tmp_path, light_extras())
+
+
+def test_the_build_fails_when_the_package_build_makes_no_wheel(tmp_path, monkeypatch):
+    import reader
+    from mkdocs.exceptions import PluginError
+
+    monkeypatch.setattr(reader, "DIST_CACHE", tmp_path)
+    monkeypatch.setattr(reader.subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(a, 0, "", ""))
+    with pytest.raises(PluginError, match=r"the package build made no glossary_dl-0\.1\.0-py3-none-any\.whl"):
+        reader.built_distributions(("glossary_dl-0.1.0-py3-none-any.whl",))
+    monkeypatch.setattr(reader.subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(a, 1, "", "no setuptools"))
+    with pytest.raises(PluginError, match="(?s)building the package failed:.*no setuptools"):
+        reader.built_distributions(("glossary_dl-0.1.0-py3-none-any.whl",))
