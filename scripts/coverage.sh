@@ -16,6 +16,8 @@ PY=${PYTHON:-.venv/bin/python}
 # 1e-12. As plain Python, NumPy 2's promotion keeps that sum in float32 (NEP 50): the normal run
 # checks it, this run leaves it out.
 # test_policy_no_fastmath_anywhere inspects the compiled functions, which plain Python has none of.
+# tests/test_reader_path.py runs the pages' blocks from the wheel in environments of their own (no
+# line of this checkout is measured there) and tests/test_site_reader.py reads the built site.
 # tests/test_benchmarks.py times the compiled code (its quick run of every benchmark, the chapter-2
 # network included, takes ~10 minutes as plain Python) and covers no line the module tests miss.
 FLOAT64_SUM_TEST=tests/test_models.py::test_history_is_the_running_mean_of_batch_losses_and_validation_is_after_the_epoch
@@ -24,6 +26,7 @@ start=$(date +%s)
 status=0
 "$PY" -m pytest -q -p no:cacheprovider tests \
     --ignore=tests/test_site_browser.py --ignore=tests/test_site_links.py --ignore=tests/test_benchmarks.py \
+    --ignore=tests/test_site_reader.py --ignore=tests/test_reader_path.py \
     --deselect tests/test_hostile.py::test_verification_record_is_current \
     --deselect tests/test_hostile.py::test_policy_no_fastmath_anywhere \
     --deselect "$FLOAT64_SUM_TEST" \

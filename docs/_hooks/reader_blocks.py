@@ -4,7 +4,7 @@
   needs and the command that installs it, read from the block's imports (``page_blocks``),
   never typed by hand: *Needs PyTorch and Keras: ``pip install "glossary-dl[oracles] @ …"``*.
 - A block of expected output (``<!--pytest-codeblocks:expected-output-->`` before it) is
-  labelled "Output", styled apart from code (``.language-output``) and has no copy button,
+  labelled "Output", styled apart from code (``.glossary-output``) and has no copy button,
   so the copy button of the code above copies the code alone.
 
 A block whose imports no light extra provides stops the build (``page_blocks.NeedsError``).
@@ -22,7 +22,7 @@ from page_blocks import NeedsError, blocks_of_text, light_extras, needs_of
 
 OUTPUT_MARK = re.compile(r"^\s*<!--[-\s]*pytest-codeblocks:expected-output(-ignore-whitespace)?[-\s]*-->\s*$")
 FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})\s*([\w+-]*)\s*$")
-OUTPUT_FENCE = '{indent}{fence} {{ .output .no-copy title="Output" }}'
+OUTPUT_FENCE = '{indent}{fence} {{ .text .no-copy .glossary-output title="Output" }}'
 
 
 class ReaderBlocksExtension(Extension):

@@ -4,6 +4,9 @@ r"""Datasets for the first network: MNIST read from local files, and a small emb
   of the original distribution (gzipped or not). Nothing is ever downloaded.
 - `load_digits` returns 1,797 8×8 handwritten digits shipped inside the package, so the chapter's
   network can be trained anywhere, offline, in seconds.
+- `load_mnist_sample` returns the official MNIST test set, 10,000 real 28×28 digits shipped inside
+  the package, split into a training and a test part, so the chapter runs on real MNIST images
+  for every reader.
 
 Both return Keras' ``((x_train, y_train), (x_test, y_test))``: images as uint8 arrays of shape
 (N, height, width) with intensities in 0..255, labels as uint8 arrays of shape (N,).
@@ -24,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["load_digits", "load_mnist"]
+__all__ = ["load_digits", "load_mnist", "load_mnist_sample"]
 
 _IMAGE_MAGIC = 0x00000803
 _LABEL_MAGIC = 0x00000801
@@ -213,6 +216,59 @@ def _check_counts(images: np.ndarray, labels: np.ndarray, images_name: str, labe
             f"{images_name} holds {images.shape[0]} images but {labels_name} holds {labels.shape[0]} "
             "labels; they must match"
         )
+
+
+# ---------------------------------------------------------------- embedded MNIST test set
+_SAMPLE_SIZE = 10_000
+_SAMPLE_SEED = 0
+
+
+def load_mnist_sample(train_size=8000):
+    r"""The official MNIST test set, shipped with the package, split for training; works offline.
+
+    The 10,000 images of MNIST's test set (``t10k-images-idx3-ubyte.gz`` and
+    ``t10k-labels-idx1-ubyte.gz``, 1.6 MB, in ``glossary_dl/data/mnist/``) are real handwritten
+    digits, 28×28 pixels, the format of chapter 2. They are shuffled once, with a fixed seed, and
+    cut in two: the first ``train_size`` images to train on, the rest to test on. The same
+    arguments give the same arrays on every machine.
+
+    MNIST is the work of Yann LeCun, Corinna Cortes and Christopher J. C. Burges, who made it
+    available under the terms of the Creative Commons Attribution-Share Alike 3.0 licence; the
+    files are the original ones, unchanged.
+
+    Parameters
+    ----------
+    train_size : int, optional
+        How many of the 10,000 images go to the training part, from 1 to 9,999 (default 8,000,
+        which leaves 2,000 to test on).
+
+    Returns
+    -------
+    (x_train, y_train), (x_test, y_test) : tuple of two tuples of ndarray
+        Images as uint8 arrays of shape (N, 28, 28), intensities 0..255; labels as uint8 arrays
+        of shape (N,): the contract of `load_mnist` and of ``keras.datasets.mnist.load_data()``.
+
+    Raises
+    ------
+    TypeError
+        If ``train_size`` is not an integer.
+    ValueError
+        If ``train_size`` is not between 1 and 9,999.
+
+    Notes
+    -----
+    With $\pi$ the fixed permutation of the indices $0, \dots, 9999$ and $n$ = ``train_size``,
+    the training part is $\{x_{\pi(i)} : i < n\}$ and the test part $\{x_{\pi(i)} : i \ge n\}$.
+    """
+    if isinstance(train_size, bool) or not isinstance(train_size, (int, np.integer)):
+        raise TypeError(f"train_size must be an integer, got {type(train_size).__name__}")
+    if not 1 <= train_size < _SAMPLE_SIZE:
+        raise ValueError(f"train_size must be between 1 and {_SAMPLE_SIZE - 1}, got {train_size}")
+    with resources.as_file(resources.files("glossary_dl").joinpath("data/mnist")) as folder:
+        (_, _), (images, labels) = _load_idx_folder(Path(folder))
+    order = np.random.default_rng(_SAMPLE_SEED).permutation(len(labels))
+    train, test = order[:train_size], order[train_size:]
+    return (images[train], labels[train]), (images[test], labels[test])
 
 
 # ---------------------------------------------------------------- embedded digits
