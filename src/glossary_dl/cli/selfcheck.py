@@ -197,6 +197,24 @@ def _torch_bce(rng):
     return losses.binary_crossentropy(y_true, logits, from_logits=True), theirs.item(), 1e-12, 1e-14
 
 
+def _torch_sgd(nesterov: bool) -> Callable:
+    def run(rng):
+        import torch
+
+        from glossary_dl.optimizers import SGD
+
+        theta, grads = rng.normal(size=4), [rng.normal(size=4) for _ in range(5)]
+        ours, optimizer = theta.copy(), SGD(learning_rate=0.1, momentum=0.9, nesterov=nesterov)
+        theirs = torch.tensor(theta, requires_grad=True)
+        reference = torch.optim.SGD([theirs], lr=0.1, momentum=0.9, nesterov=nesterov)
+        for g in grads:  # Keras' velocity m and PyTorch's buffer b: the same steps, m = -η·b
+            optimizer.apply([ours], [g.copy()])
+            theirs.grad = torch.from_numpy(g.copy())
+            reference.step()
+        return ours, theirs.detach().numpy(), 1e-12, 1e-14
+    return run
+
+
 def _keras_activation(name: str) -> Callable:
     def run(rng):
         import os
@@ -229,6 +247,8 @@ ORACLE_CHECKS = [
       for name in ACTIVATIONS),
     Check("binary cross-entropy (logits) against PyTorch", ("glossary_dl.losses.binary_crossentropy",),
           _torch_bce, needs="torch"),
+    *(Check(f"SGD with {kind} momentum, 5 steps, against PyTorch", ("glossary_dl.optimizers.SGD",),
+            _torch_sgd(kind == "Nesterov"), needs="torch") for kind in ("classical", "Nesterov")),
     *(Check(f"{name} against Keras", (f"glossary_dl.activations.{name}",), _keras_activation(name), needs="keras")
       for name in ("relu", "sigmoid", "tanh", "softmax")),
     Check("RBF kernel against scikit-learn", ("glossary_dl.kernels.rbf_kernel",), _sklearn_rbf, needs="sklearn"),
