@@ -23,8 +23,10 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import io
+import json
 import re
 import sys
+import unicodedata
 from html import escape
 from pathlib import Path
 from urllib.parse import quote
@@ -34,6 +36,8 @@ from mkdocs.structure.files import File
 
 sys.path.insert(0, str(Path(__file__).parent))
 import css_purge  # noqa: E402
+import search_index  # noqa: E402
+import term_links  # noqa: E402
 from registry import Term, load_terms  # noqa: E402
 
 DOCS = Path(__file__).resolve().parent.parent
@@ -52,6 +56,7 @@ EXTERNAL_ASSET = re.compile(
     r"|\bimport\(\s*[\"'](?:https?:)?//[^\"']+[\"']\s*\)",
     re.I,
 )
+CODE_TEXT = re.compile(r"<(pre|code)\b[^>]*>.*?</\1>", re.S)
 EXTERNAL_SCRIPT_TAG = re.compile(r"<script\b[^>]*\bsrc=[\"'](https?:)?//[^\"']*[\"'][^>]*>\s*</script>", re.I)
 MATHJAX_CONFIG = re.compile(r"<script type=\"text/x-mathjax-config\">.*?</script>", re.S)
 # The notebook template's Mermaid loader: it imports Mermaid from a CDN when a page has a diagram.
@@ -143,6 +148,8 @@ def _draw(script: Path) -> bytes:
 # ---------------------------------------------------------------- markdown
 def on_page_markdown(markdown, page, config, files):
     src = page.file.src_uri
+    if src.startswith("verification/tests/"):
+        return markdown  # the source of a test file (docs/_hooks/verified.py): code, not prose
     term = _page_term(markdown, src)
 
     def expand(match: re.Match) -> str:
@@ -175,6 +182,8 @@ def on_page_markdown(markdown, page, config, files):
 
 
 def on_page_content(html, page, config, files):
+    if not page.file.src_uri.startswith("verification/tests/"):
+        html = term_links.link_first_mentions(html, term_links.label_index(_terms), getattr(page, "url", "") or "")
     # Here rather than in the Markdown: notebook pages have no Markdown step.
     edit = edit_url(_feedback, page.file.src_uri)
     if edit:
@@ -275,102 +284,120 @@ def _related_markdown(term: Term, src: str) -> str:
     return "\n".join(lines) or "*No related terms yet.*\n"
 
 
+def families(terms: list[Term]) -> dict[str, list[Term]]:
+    """The terms grouped by their registry family (its title), in reading order: the families of
+    the earliest chapter first, then in registry order; terms in registry order."""
+    grouped: dict[str, list[Term]] = {}
+    for t in terms:
+        grouped.setdefault(t.family, []).append(t)
+
+    def chapter(t: Term) -> int:
+        found = re.match(r"Chapter (\d+)", t.chapter)
+        return int(found.group(1)) if found else 99
+
+    ordered = sorted(grouped.items(), key=lambda item: min(chapter(t) for t in item[1]))
+    return dict(ordered)
+
+
 def _table_markdown(src: str) -> str:
-    """Every term in one table, in registry order (grouped by family), for the landing page."""
-    lines = ["| term | also called | in one line |", "| --- | --- | --- |"]
-    for t in _terms:
-        synonyms = ", ".join(t.synonyms) or "—"
-        lines.append(f"| {_link(t, src)} | {synonyms} | {t.definition} |")
+    """Every term, one table per family under its own heading, for the landing page."""
+    lines = []
+    for family, members in families(_terms).items():
+        lines += ["", f"### {family}", ""]
+        lines += ["| term | also called | in one line |", "| --- | --- | --- |"]
+        for t in members:
+            synonyms = ", ".join(t.synonyms) or "—"
+            lines.append(f"| {_link(t, src)} | {synonyms} | {t.definition} |")
     return "\n".join(lines) + "\n"
 
 
+def index_letter(label: str) -> str:
+    """The A–Z heading a label files under: its first letter without accents, or "#" for the rest."""
+    first = unicodedata.normalize("NFKD", label)[:1].upper()
+    return first if "A" <= first <= "Z" else "#"
+
+
+def _same_label(label: str) -> str:
+    """Labels that differ only in case or in writing × as x are one entry of the index."""
+    return label.lower().replace("×", "x")
+
+
 def _index_markdown(src: str) -> str:
-    entries = []
+    entries, seen = [], set()
     for t in _terms:
-        entries.append((t.name, f"**{_link(t, src)}** — {t.definition}"))
-        for synonym in t.synonyms:
-            entries.append((synonym, f"*{synonym}*: see {_link(t, src)}"))
-    entries.sort(key=lambda item: item[0].lower())
+        for label in (t.name, *t.synonyms):
+            key = (_same_label(label), t.slug)
+            if key in seen:
+                continue
+            seen.add(key)
+            text = f"**{_link(t, src)}** — {t.definition}" if label == t.name else f"*{label}*: see {_link(t, src)}"
+            entries.append((label, text))
+    # "#" (numerals and signs) first, then A to Z
+    entries.sort(key=lambda item: (index_letter(item[0]) != "#", index_letter(item[0]), item[0].lower()))
     lines, letter = [], ""
     for label, text in entries:
-        first = label[0].upper()
+        first = index_letter(label)
         if first != letter:
             letter = first
-            lines += ["", f"## {letter}", ""]
+            heading = "## \\# { #numerals }" if first == "#" else f"## {letter}"
+            lines += ["", heading, ""]
         lines.append(f"- {text}")
     return "\n".join(lines) + "\n"
 
 
-def _concept_map_html(src: str) -> str:
-    """The prerequisite graph as an inline SVG: columns by depth, arrows from prerequisite to term.
+def concept_graph(terms: list[Term]) -> tuple[list[Term], list[tuple[str, str]]]:
+    """The terms that take part in a prerequisite relation, and its arrows (prerequisite, term).
 
-    Drawn here, from the registry, so it needs no diagram library and no script at page load.
+    Raises on a cycle: "read this first" must have a first.
     """
-    involved = {t.slug for t in _terms if t.prerequisites} | {p for t in _terms for p in t.prerequisites}
-    nodes = [t for t in _terms if t.slug in involved]
-    depth: dict[str, int] = {}
+    involved = {t.slug for t in terms if t.prerequisites} | {p for t in terms for p in t.prerequisites}
+    nodes = [t for t in terms if t.slug in involved]
+    edges = [(p, t.slug) for t in nodes for p in t.prerequisites]
+    state: dict[str, str] = {}
+    prerequisites = {t.slug: t.prerequisites for t in terms}
 
-    def level(slug: str, seen=()) -> int:
-        if slug in seen:
+    def visit(slug: str, path: tuple[str, ...]) -> None:
+        if state.get(slug) == "done":
+            return
+        if slug in path:
             raise PluginError(f"prerequisite cycle through {slug!r}")
-        if slug not in depth:
-            prerequisites = _by_slug(slug).prerequisites
-            depth[slug] = 1 + max((level(p, (*seen, slug)) for p in prerequisites), default=-1)
-        return depth[slug]
+        for p in prerequisites[slug]:
+            visit(p, (*path, slug))
+        state[slug] = "done"
 
     for t in nodes:
-        level(t.slug)
+        visit(t.slug, ())
+    return nodes, edges
+
+
+def _concept_map_html(src: str) -> str:
+    """The prerequisite graph, laid out in the browser by dagre (docs/assets/vendor/dagre).
+
+    The build writes the graph from the registry as JSON and, for readers without
+    scripts and for screen readers, as a list of links; docs/assets/javascripts/concept-map.js
+    lays it out (left to right on a wide screen, top to bottom on a phone) and draws it.
+    """
+    nodes, edges = concept_graph(_terms)
     # Raw HTML escapes mkdocs' link rewriting: link to the built URLs directly.
     to_root = "../" * (src.count("/") + (0 if src.endswith("index.md") else 1))
-    columns: dict[int, list[Term]] = {}
+    graph = {
+        "nodes": [{"id": t.slug, "label": t.name, "href": to_root + term_links.site_address(t),
+                   "title": t.definition} for t in nodes],
+        "edges": [list(edge) for edge in edges],
+    }
+    by_slug = {t.slug: t for t in nodes}
+    items = []
     for t in sorted(nodes, key=lambda t: t.name.lower()):
-        columns.setdefault(depth[t.slug], []).append(t)
-    box_w, box_h, gap_x, gap_y, pad = 196, 28, 46, 10, 10
-    position = {}
-    for column in sorted(columns):
-        members = columns[column]
-        if column > 0:
-            # Barycentre ordering: sit each term near its prerequisites, so arrows cross less.
-            members.sort(key=lambda t: sum(position[p][1] for p in t.prerequisites) / len(t.prerequisites))
-        for row, t in enumerate(members):
-            position[t.slug] = (pad + column * (box_w + gap_x), pad + row * (box_h + gap_y))
-    width = pad * 2 + len(columns) * (box_w + gap_x) - gap_x
-    height = pad * 2 + max(len(m) for m in columns.values()) * (box_h + gap_y) - gap_y
-    # Arrows in one SVG layer, boxes as ordinary HTML links on top of it: an
-    # <a> inside SVG would break the theme's instant navigation.
-    edges = [
-        f'<svg class="concept-map__edges" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        'aria-hidden="true" xmlns="http://www.w3.org/2000/svg">',
-        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
-        'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="currentColor"/></marker></defs>',
-    ]
-    for t in nodes:
-        x1, y1 = position[t.slug]
-        for p in t.prerequisites:
-            x0, y0 = position[p]
-            start, end = (x0 + box_w, y0 + box_h / 2), (x1, y1 + box_h / 2)
-            middle = (start[0] + end[0]) / 2
-            edges.append(
-                f'<path d="M {start[0]} {start[1]} C {middle} {start[1]}, {middle} {end[1]}, {end[0]} {end[1]}" '
-                'fill="none" stroke="currentColor" stroke-opacity="0.45" marker-end="url(#arrow)"/>'
-            )
-    edges.append("</svg>")
-    boxes = []
-    for t in nodes:
-        x, y = position[t.slug]
-        href = escape(to_root + t.url_path.replace(".md", "/"))
-        boxes.append(
-            f'<a class="concept-map__node" href="{href}" title="{escape(t.definition)}" '
-            f'style="left:{x}px;top:{y}px;width:{box_w}px;height:{box_h}px">{escape(t.name)}</a>'
-        )
-    parts = [
-        f'<div class="concept-map" role="figure" aria-label="Prerequisite map of the glossary terms" '
-        f'style="width:{width}px;height:{height}px">',
-        *edges,
-        *boxes,
-        "</div>",
-    ]
-    return '<div class="concept-map-wrapper" markdown="0">' + "".join(parts) + "</div>\n"
+        first = ", ".join(by_slug[p].name for p in t.prerequisites)
+        after = f" (know first: {escape(first)})" if first else ""
+        items.append(f'<li><a href="{escape(to_root + term_links.site_address(t))}">{escape(t.name)}</a>{after}</li>')
+    data = json.dumps(graph, ensure_ascii=False).replace("</", "<\\/")
+    return (
+        '<div class="concept-map" markdown="0">'
+        f'<script type="application/json" class="concept-map__graph">{data}</script>'
+        f'<ul class="concept-map__list">{"".join(items)}</ul>'
+        "</div>\n"
+    )
 
 
 def _abbreviations(exclude: set[str] = frozenset()) -> str:
@@ -437,7 +464,15 @@ def _shared_stylesheets(output: str, page, config) -> str:
     return output
 
 
+def page_url(src: str) -> str:
+    """The site address of a page source, as the theme's search index writes it."""
+    return "" if src == "index.md" else src.removesuffix(".md").removesuffix("index").rstrip("/") + "/"
+
+
 def on_post_build(config):
+    index_file = Path(config["site_dir"]) / "search" / "search_index.json"
+    if index_file.is_file():
+        search_index.rewrite(index_file, _terms, page_url)
     for name, css in _large_stylesheets.items():
         target = Path(config["site_dir"]) / name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -454,7 +489,8 @@ def on_post_page(output, page, config):
     output = MERMAID_LOADER.sub("", output)
     output = _shared_stylesheets(output, page, config)
     output = _with_glossary_search(output, page.file.src_uri)
-    leftover = EXTERNAL_ASSET.search(output)
+    # text shown as code (a test's source on its page) loads nothing
+    leftover = EXTERNAL_ASSET.search(CODE_TEXT.sub("", output))
     if leftover:
         raise PluginError(f"{page.file.src_uri}: loads an asset from another host: {leftover.group(0)[:200]}")
     return output
@@ -467,6 +503,7 @@ def on_post_template(output, template_name, config):
 
 
 # ---------------------------------------------------------------- search
+THEME_CONFIG_SCRIPT = re.compile(r'<script id="__config" type="application/json">.*?</script>', re.S)
 THEME_SEARCH_WORKER = re.compile(r'"search": "([^"]*workers/)(search\.[0-9a-f]+\.min\.js)"')
 
 
@@ -476,7 +513,12 @@ def _with_glossary_search(output: str, src: str) -> str:
     It runs the theme's worker unchanged and puts the page of a term first when
     the query is exactly that term's name or synonym (see the file's header).
     """
-    output, count = THEME_SEARCH_WORKER.subn(r'"search": "\1glossary-search.js?theme=\2"', output)
+    # only in the theme's configuration: a page may show the same text as code (a test's source)
+    config = THEME_CONFIG_SCRIPT.search(output)
+    count = 0
+    if config:
+        script, count = THEME_SEARCH_WORKER.subn(r'"search": "\1glossary-search.js?theme=\2"', config.group(0))
+        output = output[: config.start()] + script + output[config.end():]
     if count != 1:
         raise PluginError(f"{src}: expected the theme's search worker in the page config, found {count}")
     return output

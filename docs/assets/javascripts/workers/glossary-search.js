@@ -12,7 +12,10 @@
  * The build hook (docs/_hooks/glossary.py) points every page at this file
  * and names the theme's worker in the query string (?theme=search.<hash>.min.js).
  * The labels come from the index itself: a term page's tags are its terms'
- * names and synonyms.
+ * names and synonyms. The build also writes "terms" into the index's config (name or
+ * synonym -> the term's own address, its section on a family page:
+ * docs/_hooks/search_index.py), so "relu" opens the ReLU section of the
+ * Activation function page, not the top of the page.
  */
 
 // The theme's message types (SearchMessageType).
@@ -22,6 +25,7 @@ const RESULT = 3
 
 let termPage = new Map() // normalised name or synonym -> location of its page
 let singularPage = new Map() // the same, each word made singular; ambiguous forms left out
+let termSection = new Map() // normalised (and singular) name or synonym -> the term's own address
 const queries = [] // sent, not yet answered; the theme answers in the order asked
 
 function normalise(text) {
@@ -58,8 +62,22 @@ function termPageFirst(groups, query) {
   if (page === undefined) return groups
   // A group holds one page's matches; its article (the page itself) has no "#".
   const at = groups.findIndex(group => group.some(item => item.location === page))
-  if (at <= 0) return groups
-  return [groups[at], ...groups.slice(0, at), ...groups.slice(at + 1)]
+  if (at < 0) return groups
+  const ordered = [sectionFirst(groups[at], query), ...groups.slice(0, at), ...groups.slice(at + 1)]
+  return ordered
+}
+
+// The term's own section leads its page's group. The theme shows the group's item without
+// "#" (the page) as the link at the top, or the group's last item when none is without "#":
+// so the page's own item is left out and the section goes last.
+function sectionFirst(group, query) {
+  const address = termSection.get(normalise(query)) ?? termSection.get(singular(query))
+  if (address === undefined || !address.includes("#")) return group
+  const page = group.find(item => !item.location.includes("#"))
+  const section = group.find(item => item.location === address)
+    ?? (page && { ...page, location: address })
+  if (section === undefined) return group
+  return [...group.filter(item => item !== section && item !== page), section]
 }
 
 // Registered before the theme's listener, so it sees each message first.
@@ -68,6 +86,11 @@ addEventListener("message", event => {
   if (type === SETUP) {
     termPage = termPages(data.docs, normalise)
     singularPage = termPages(data.docs, singular)
+    termSection = new Map()
+    for (const [label, address] of Object.entries(data.config?.terms ?? {})) {
+      termSection.set(normalise(label), address)
+      if (!termSection.has(singular(label))) termSection.set(singular(label), address)
+    }
   }
   else if (type === QUERY) queries.push(data)
 })
