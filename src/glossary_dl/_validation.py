@@ -14,7 +14,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from glossary_dl._parallel import threads_for
+from glossary_dl._parallel import PARALLEL_MIN_WORK
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -48,6 +48,23 @@ def as_float_array(
     if finite:
         check_finite(array, name)
     return for_the_loops(array)
+
+
+def check_float_dtype(dtype, name: str = "dtype") -> np.dtype:
+    """Return a requested float dtype as ``numpy.dtype``, or raise ``TypeError``.
+
+    ``None`` is refused (``numpy.dtype(None)`` would quietly mean float64), and so is a number.
+    """
+    expected = f"{name} must be float32 or float64 (a name, a numpy type or a numpy.dtype)"
+    if dtype is None or isinstance(dtype, numbers.Number):
+        raise TypeError(f"{expected}, got {dtype!r}")
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{expected}, got {dtype!r}") from None
+    if resolved not in FLOAT_DTYPES:
+        raise TypeError(f"{expected}, got {resolved}")
+    return resolved
 
 
 def as_label_array(value, name: str, *, ndim: int | tuple[int, ...] | None = None) -> np.ndarray:
@@ -85,8 +102,10 @@ def all_finite(array: np.ndarray) -> bool:
     """Whether every element is finite: ``np.all(np.isfinite(array))`` in one pass, no temporary."""
     if array.dtype.kind == "f" and array.dtype.itemsize in (4, 8) and not numba.config.DISABLE_JIT:
         flat = array.reshape(-1)  # a view when the array is contiguous
-        with threads_for(flat.size):
+        if flat.size < PARALLEL_MIN_WORK:
+            # a small array on the calling thread: waking the thread pool would cost 10–100× the sum
             return bool(_all_finite_loop(flat))
+        return bool(_all_finite_parallel(flat, 4 * numba.get_num_threads()))
     # other dtypes, and plain Python (NUMBA_DISABLE_JIT=1), where an element loop would crawl
     return bool(np.all(np.isfinite(array)))
 
@@ -96,15 +115,25 @@ def check_finite(array: np.ndarray, name: str) -> None:
         raise ValueError(f"{name} must contain only finite values (no NaN or inf)")
 
 
-@njit(cache=True, parallel=True, fastmath={"reassoc", "nsz"}, error_model="numpy")
+@njit(cache=True, fastmath={"reassoc", "nsz"}, error_model="numpy")
 def _all_finite_loop(flat):
     # x·0 is 0 for every finite x and NaN for ±inf and NaN, so the sum is 0 exactly when all
     # are finite; one read of the array and no temporary (np.isfinite writes a bool array).
     # Without the "nnan" flag the compiler may not fold x·0 to 0.
     total = 0.0
-    for i in prange(flat.size):
+    for i in range(flat.size):
         total += flat[i] * 0.0
     return total == 0.0
+
+
+@njit(cache=True, parallel=True)
+def _all_finite_parallel(flat, n_tasks):
+    # the same sum over one slice per task, the tasks shared by every thread
+    step = (flat.size + n_tasks - 1) // n_tasks
+    finite = 0
+    for task in prange(n_tasks):
+        finite += _all_finite_loop(flat[task * step:(task + 1) * step])
+    return finite == n_tasks
 
 
 def check_same_shape(a: np.ndarray, a_name: str, b: np.ndarray, b_name: str) -> None:

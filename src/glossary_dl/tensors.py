@@ -22,6 +22,7 @@ import numpy as np
 from numba import njit
 
 from glossary_dl._validation import as_float_array, check_bool, check_int, check_same_shape
+from glossary_dl.activations import relu
 
 __all__ = [
     "elementwise_relu",
@@ -73,13 +74,6 @@ def _shape_array(shape: tuple[int, ...]) -> np.ndarray:
 # ---------------------------------------------------------------- element-wise
 # --8<-- [start:elementwise_loops]
 @njit(cache=True)
-def _relu_loop(x, out):
-    for p in range(x.size):
-        # out_p ← max(x_p, 0)
-        out[p] = x[p] if x[p] > 0.0 else 0.0
-
-
-@njit(cache=True)
 def _add_loop(x, y, out):
     for p in range(x.size):
         # out_p ← x_p + y_p   (same shape: position p means the same index in all three)
@@ -90,9 +84,9 @@ def _add_loop(x, y, out):
 def elementwise_relu(x):
     r"""The rectified linear unit applied to every entry of a tensor, $\max(x, 0)$.
 
-    Equals ``np.maximum(x, 0.0)``. The training version with its gradient is
-    ``glossary_dl.backprop.relu_forward``; this one is the element-wise
-    operation as chapter 2 writes it, a loop over every entry.
+    Equals ``np.maximum(x, 0.0)``. It is the one ReLU of the package,
+    ``glossary_dl.activations.relu`` (with its gradient ``relu_grad``), under the name of the
+    element-wise operation as chapter 2 writes it, a loop over every entry.
 
     Parameters
     ----------
@@ -119,10 +113,7 @@ def elementwise_relu(x):
     \operatorname{relu}(x)_{i_1 \dots i_n} = \max(x_{i_1 \dots i_n}, 0).
     $$
     """
-    x = _tensor(x, "x")
-    out = np.empty_like(x)
-    _relu_loop(x.reshape(-1), out.reshape(-1))
-    return out
+    return relu(x)  # the one ReLU loop, glossary_dl.activations.relu
 
 
 def elementwise_add(x, y):
