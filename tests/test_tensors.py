@@ -396,3 +396,18 @@ def test_iter_batches_refuses_a_non_bool_drop_last():
 def test_every_public_name_has_a_bad_input_case():
     tested = {case[0].__name__ for case in BAD_INPUTS}
     assert tested == set(tensors.__all__)
+
+
+def test_matrix_dot_tiled_path_agrees_with_the_i_k_j_loop(dtype, rng):
+    # 80 × 70 · 70 × 60 is above PARALLEL_MIN_WORK: the register tiles run, the page shows the loop
+    from glossary_dl._parallel import PARALLEL_MIN_WORK
+    from glossary_dl.tensors import _matrix_dot_loop
+
+    A = rng.standard_normal((80, 70)).astype(dtype)
+    B = rng.standard_normal((70, 60)).astype(dtype)
+    assert A.shape[0] * A.shape[1] * B.shape[1] >= PARALLEL_MIN_WORK
+    loop = np.zeros((80, 60))
+    _matrix_dot_loop(A, B, loop)
+    # both sum in float64; only the order of the 70 terms differs
+    np.testing.assert_allclose(tensors.matrix_dot(A, B), loop.astype(dtype), rtol=1e-12 if dtype == np.float64 else 1e-6,
+                               atol=1e-12)

@@ -21,6 +21,9 @@ import numbers
 import numpy as np
 from numba import njit
 
+from glossary_dl._dots import _dots_loop
+from glossary_dl._dots import _transposed as _matrix_transposed
+from glossary_dl._parallel import PARALLEL_MIN_WORK
 from glossary_dl._validation import as_float_array, check_bool, check_int, check_same_shape
 from glossary_dl.activations import relu
 
@@ -414,7 +417,9 @@ def matrix_dot(A, B):
 
     Entry $C_{ij}$ is the dot product of row $i$ of $A$ with column $j$ of $B$.
     The loop runs over $i$, then $k$, then $j$, so its innermost loop reads a
-    row of $B$ and writes a row of $C$, both contiguous in memory.
+    row of $B$ and writes a row of $C$, both contiguous in memory. From $2^{18}$
+    multiply-adds on, the same sums run as dot products of rows of $A$ and of
+    $B^\top$ in register tiles on every thread (``glossary_dl._dots``), still in float64.
     """
     A, B = _named_pair(A, "A", B, "B")
     _check_rank(A, "A", 2, "matrix")
@@ -424,7 +429,13 @@ def matrix_dot(A, B):
             f"A.shape[1] must equal B.shape[0] (the summed axis), got shapes {A.shape} and {B.shape}"
         )
     out = np.zeros((A.shape[0], B.shape[1]), dtype=np.float64)
-    _matrix_dot_loop(A, B, out)
+    work = A.shape[0] * A.shape[1] * B.shape[1]
+    if work < PARALLEL_MIN_WORK:
+        _matrix_dot_loop(A, B, out)
+    else:
+        # the same sums, C = A·(Bᵀ)ᵀ, as dot products of contiguous rows in 4 × 4 register tiles on
+        # every thread (glossary_dl._dots); still accumulated in float64, out's dtype
+        _dots_loop(A, _matrix_transposed(B), out)
     return out.astype(A.dtype)
 
 
