@@ -7,6 +7,8 @@ a fixed order while NumPy calls BLAS in another order, so they are compared
 with a bound on the rounding of a sum, stated at each assertion.
 """
 
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -411,3 +413,16 @@ def test_matrix_dot_tiled_path_agrees_with_the_i_k_j_loop(dtype, rng):
     # both sum in float64; only the order of the 70 terms differs
     np.testing.assert_allclose(tensors.matrix_dot(A, B), loop.astype(dtype), rtol=1e-12 if dtype == np.float64 else 1e-6,
                                atol=1e-12)
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(range(4))))
+def test_blocked_transpose_agrees_with_the_index_walk_for_every_order(order, rng):
+    # orders that swap two blocks of axes take the blocked copy; every order must give the loop's result
+    from glossary_dl.tensors import _c_strides, _shape_array, _transpose_loop
+
+    x = rng.standard_normal((3, 17, 5, 33))
+    expected = np.empty(tuple(x.shape[a] for a in order))
+    _transpose_loop(x.reshape(-1), _c_strides(x.shape), np.array(order, dtype=np.int64), _shape_array(expected.shape),
+                    expected.reshape(-1))
+    assert_identical(tensors.transpose(x, order), expected)
+    assert_identical(expected, np.transpose(x, order))

@@ -27,7 +27,7 @@ from numba import njit, prange
 
 from glossary_dl._dots import _FASTMATH
 from glossary_dl._parallel import PARALLEL_MIN_WORK
-from glossary_dl._vector_math import exp_nonpositive
+from glossary_dl._vector_math import exp_nonpositive, tanh_real
 from glossary_dl._validation import as_float_array, check_bool, check_int, check_real
 from glossary_dl.losses import _sigmoid
 
@@ -238,17 +238,8 @@ def _sigmoid_grad_fast_loop(x, grad_out, grad_in):
 @njit(cache=True, error_model="numpy")
 def _tanh_fast_loop(x, a):
     for k in range(x.size):
-        x_k = float(x[k])
-        u = abs(x_k)
-        # d = e^{−2u} − 1 and tanh u = −d/(2 + d); the subtraction loses digits when u is small …
-        d = exp_nonpositive(-2.0 * u) - 1.0
-        t = -d / (2.0 + d)
-        # … so below u = 0.05 the Taylor series takes over: tanh u = u − u³/3 + 2u⁵/15 − 17u⁷/315
-        # + 62u⁹/2835 (the next term is below 1e−15 of u there); both are computed, one is kept
-        u2 = u * u
-        series = u * (1.0 + u2 * (-1.0 / 3.0 + u2 * (2.0 / 15.0 + u2 * (-17.0 / 315.0 + u2 * (62.0 / 2835.0)))))
-        t = series if u < 0.05 else t
-        a[k] = t if x_k >= 0.0 else -t
+        # tanh x = −d/(2 + d), d = e^{−2|x|} − 1, with the Taylor series for small |x| (_vector_math)
+        a[k] = tanh_real(float(x[k]))
 
 
 @njit(cache=True, error_model="numpy")

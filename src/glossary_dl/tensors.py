@@ -21,7 +21,7 @@ import numbers
 import numpy as np
 from numba import njit
 
-from glossary_dl._dots import _dots_loop
+from glossary_dl._dots import _FASTMATH, _batched_transpose_loop, _dots_loop
 from glossary_dl._dots import _transposed as _matrix_transposed
 from glossary_dl._parallel import PARALLEL_MIN_WORK
 from glossary_dl._validation import as_float_array, check_bool, check_int, check_same_shape
@@ -76,7 +76,7 @@ def _shape_array(shape: tuple[int, ...]) -> np.ndarray:
 
 # ---------------------------------------------------------------- element-wise
 # --8<-- [start:elementwise_loops]
-@njit(cache=True)
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
 def _add_loop(x, y, out):
     for p in range(x.size):
         # out_p ← x_p + y_p   (same shape: position p means the same index in all three)
@@ -616,11 +616,34 @@ def transpose(x, axes=None):
 
 def _transposed(x: np.ndarray, order: tuple[int, ...]) -> np.ndarray:
     out = np.empty(tuple(x.shape[a] for a in order), dtype=x.dtype)
+    swap = _block_swap(order)
+    if swap is not None:
+        # order = (0, …, p−1, q, …, n−1, p, …, q−1): for every index of the first p axes, a matrix of
+        # R = Π d_p…d_{q−1} rows and S = Π d_q…d_{n−1} columns is transposed; the blocked copy of
+        # glossary_dl._dots reads and writes whole cache lines, where the index walk below does not
+        p, q = swap
+        batch, rows, cols = (int(np.prod(x.shape[:p], dtype=np.int64)), int(np.prod(x.shape[p:q], dtype=np.int64)),
+                             int(np.prod(x.shape[q:], dtype=np.int64)))
+        _batched_transpose_loop(x.reshape(batch, rows, cols), out.reshape(batch, cols, rows))
+        return out
     _transpose_loop(
         x.reshape(-1), _c_strides(x.shape),
         np.array(order, dtype=np.int64), _shape_array(out.shape), out.reshape(-1),
     )
     return out
+
+
+def _block_swap(order: tuple[int, ...]) -> tuple[int, int] | None:
+    """(p, q) when ``order`` keeps axes 0…p−1 and swaps the blocks p…q−1 and q…n−1, else None."""
+    n = len(order)
+    p = 0
+    while p < n and order[p] == p:
+        p += 1
+    if p == n:
+        return None  # the identity: no swap
+    q = order[p]
+    expected = tuple(range(p)) + tuple(range(q, n)) + tuple(range(p, q))
+    return (p, q) if tuple(order) == expected else None
 
 
 def _c_strides(shape: tuple[int, ...]) -> np.ndarray:
