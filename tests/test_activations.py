@@ -441,7 +441,8 @@ def _branch_values(rng, dtype, size):
     return x.reshape(-1, 64)
 
 
-@pytest.mark.parametrize("size", [1024, 1 << 19], ids=["calling-thread", "every-thread"])
+@pytest.mark.parametrize("size", [1024, pytest.param(1 << 19, marks=pytest.mark.slow)],
+                         ids=["calling-thread", "every-thread"])  # slow: half a million values as plain Python
 @pytest.mark.parametrize("name", FAST_PATHS)
 def test_fast_path_agrees_with_the_definition_loop(name, size, dtype, rng):
     definition, forward, vjp = FAST_PATHS[name]
