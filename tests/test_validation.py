@@ -6,6 +6,8 @@ import pytest
 from glossary_dl import initializers
 from glossary_dl._validation import (
     _all_finite_loop,
+    _all_within_loop,
+    all_within,
     as_float_array,
     as_label_array,
     check_finite,
@@ -93,3 +95,17 @@ def test_check_float_dtype_refuses_the_rest_with_one_message(bad, shown):
 def test_every_dtype_argument_refuses_none(make):
     with pytest.raises(TypeError, match="dtype must be float32 or float64"):
         make(None)
+
+
+@pytest.mark.parametrize("values, low, high, inside", [
+    (np.array([0.0, 0.5, 1.0]), 0.0, 1.0, True),  # the bounds themselves are inside
+    (np.array([0.0, 1.0 + 1e-12]), 0.0, 1.0, False),
+    (np.array([[0.2], [-1e-300]]), 0.0, 1.0, False),
+    (np.arange(10), 0, 9, True),  # class labels
+    (np.arange(11), 0, 9, False),
+    (np.array([-1, 3]), 0, 9, False),
+])
+def test_all_within_is_one_pass_of_both_comparisons(values, low, high, inside):
+    assert all_within(values, low, high) is inside
+    assert bool(_all_within_loop(values.reshape(-1), low, high)) is inside
+    assert inside == bool(np.all((values >= low) & (values <= high)))

@@ -146,8 +146,26 @@ def check_same_shape(a: np.ndarray, a_name: str, b: np.ndarray, b_name: str) -> 
         raise ValueError(f"{a_name} and {b_name} must have the same shape, got {a.shape} and {b.shape}")
 
 
+def all_within(array: np.ndarray, low, high) -> bool:
+    """Whether ``low <= x <= high`` for every element: one pass, no temporary (not so ``np.any``'s two)."""
+    flat = array.reshape(-1)
+    if _COMPILED:
+        return bool(_all_within_loop(flat, low, high))
+    return bool(np.all((flat >= low) & (flat <= high)))
+
+
+@njit(cache=True, error_model="numpy")
+def _all_within_loop(flat, low, high):
+    # count the values outside [low, high] rather than stop at the first: a loop without an early
+    # exit is vectorised, and the inputs that reach here almost always pass
+    outside = 0
+    for i in range(flat.size):
+        outside += (flat[i] < low) | (flat[i] > high)
+    return outside == 0
+
+
 def check_in_unit_interval(array: np.ndarray, name: str) -> None:
-    if np.any(array < 0.0) or np.any(array > 1.0):
+    if not all_within(array, 0.0, 1.0):
         raise ValueError(
             f"{name} must hold probabilities in [0, 1]; pass from_logits=True for raw scores"
         )

@@ -21,6 +21,7 @@ from numba import njit
 
 from glossary_dl._dots import _FASTMATH
 from glossary_dl._validation import (
+    all_within,
     as_float_array,
     as_label_array,
     check_bool,
@@ -65,7 +66,7 @@ def _prepare_target(y_true, y_pred: np.ndarray, *, unit_interval: bool) -> np.nd
         raise ValueError(f"y_true and y_pred must have the same shape, got () and {y_pred.shape}")
     y_true = array
     check_same_shape(y_true, "y_true", y_pred, "y_pred")
-    if unit_interval and (np.any(y_true < 0.0) or np.any(y_true > 1.0)):
+    if unit_interval and not all_within(y_true, 0.0, 1.0):
         raise ValueError("y_true must hold target probabilities in [0, 1]")
     return y_true
 
@@ -85,7 +86,7 @@ def _prepare_labels(y_true, y_pred: np.ndarray) -> np.ndarray:
         raise ValueError(
             f"y_true must have one label per row of y_pred ({n_samples}), got {labels.shape[0]}"
         )
-    if np.any(labels < 0) or np.any(labels >= n_classes):
+    if not all_within(labels, 0, n_classes - 1):
         raise ValueError(
             f"y_true must hold class labels in [0, {n_classes}), got values from "
             f"{labels.min()} to {labels.max()}"
