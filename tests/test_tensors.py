@@ -426,3 +426,18 @@ def test_blocked_transpose_agrees_with_the_index_walk_for_every_order(order, rng
                     expected.reshape(-1))
     assert_identical(tensors.transpose(x, order), expected)
     assert_identical(expected, np.transpose(x, order))
+
+
+@pytest.mark.parametrize("x_shape, y_shape", [((6, 5), (5,)), ((5,), (6, 5)), ((2, 3, 4), (3, 4)), ((2, 3, 4), (1, 1, 4)),
+                                              ((2, 3, 4), (1, 3, 1)), ((3, 1), (1, 4)), ((4,), ())])
+def test_broadcast_add_row_path_agrees_with_the_index_walk(x_shape, y_shape, rng):
+    # a bias-like operand (trailing axes) takes the row loop; every case must equal the general loop's result
+    from glossary_dl.tensors import _broadcast_add_loop, _broadcast_shape, _broadcast_strides, _shape_array
+
+    x, y = rng.standard_normal(x_shape), rng.standard_normal(y_shape)
+    shape = _broadcast_shape(x.shape, y.shape)
+    expected = np.empty(shape)
+    _broadcast_add_loop(x.reshape(-1), _broadcast_strides(x.shape, len(shape)), y.reshape(-1),
+                        _broadcast_strides(y.shape, len(shape)), _shape_array(shape), expected.reshape(-1))
+    assert_identical(tensors.broadcast_add(x, y), expected)
+    assert_identical(expected, x + y)

@@ -256,12 +256,34 @@ def broadcast_add(x, y):
     shape = _broadcast_shape(x.shape, y.shape)
     rank = len(shape)
     out = np.empty(shape, dtype=x.dtype)
+    for full, part in ((x, y), (y, x)):
+        if full.shape == shape and 0 < part.size < full.size and _is_trailing_block(part.shape, shape):
+            # the common case, a bias: part repeats along the leading axes, so out is rows of
+            # full plus the same row of part, without the index walk
+            _add_row_loop(full.reshape(-1, part.size), part.reshape(-1), out.reshape(-1, part.size))
+            return out
     _broadcast_add_loop(
         x.reshape(-1), _broadcast_strides(x.shape, rank),
         y.reshape(-1), _broadcast_strides(y.shape, rank),
         _shape_array(shape), out.reshape(-1),
     )
     return out
+
+
+@njit(cache=True)
+def _add_row_loop(rows, row, out):
+    for i in range(rows.shape[0]):
+        for j in range(rows.shape[1]):
+            # out_{i,j} ← x_{i,j} + y_j   (y broadcast along the leading axes)
+            out[i, j] = rows[i, j] + row[j]
+
+
+def _is_trailing_block(part_shape: tuple[int, ...], shape: tuple[int, ...]) -> bool:
+    """Whether ``part`` (its leading 1s aside) is the trailing axes of ``shape``: a repeated block."""
+    trimmed = tuple(part_shape)
+    while trimmed and trimmed[0] == 1:
+        trimmed = trimmed[1:]
+    return len(trimmed) <= len(shape) and tuple(shape[len(shape) - len(trimmed):]) == trimmed
 
 
 # ---------------------------------------------------------------- tensor product
