@@ -197,12 +197,12 @@ def _gelu_grad_loop(x, grad_out, approximate, grad_in):
             u = _SQRT_2_OVER_PI * (x_k + 0.044715 * x_k * x_k * x_k)
             du = _SQRT_2_OVER_PI * (1.0 + 3.0 * 0.044715 * x_k * x_k)
             # e = e^{−2|u|}, so σ'(2u) = e/(1 + e)²
-            e = np.exp(-2.0 * abs(u))
+            e = exp_nonpositive(-2.0 * abs(u))
             # f'(x) = d/dx [x·σ(2u)] = σ(2u) + x·2σ'(2u)·u'
             derivative = _sigmoid(2.0 * u) + x_k * 2.0 * (e / ((1.0 + e) * (1.0 + e))) * du
         else:
             # f'(x) = Φ(x) + x·φ(x), φ(x) = e^{−x²/2}/√(2π)
-            derivative = 0.5 * math.erfc(-x_k * _INV_SQRT_2) + x_k * _INV_SQRT_2PI * np.exp(-0.5 * x_k * x_k)
+            derivative = 0.5 * math.erfc(-x_k * _INV_SQRT_2) + x_k * _INV_SQRT_2PI * exp_nonpositive(-0.5 * x_k * x_k)
         # (∂L/∂x)_k = δ_k·f'(x_k)
         grad_in[k] = float(grad_out[k]) * derivative
 # --8<-- [end:gelu_loops]
@@ -282,7 +282,7 @@ def _softmax_grad_fast_loop(x, grad_out, grad_in):
 
 
 # which loop _map_slice runs
-_RELU, _RELU_GRAD, _LEAKY_RELU, _LEAKY_RELU_GRAD, _SIGMOID, _SIGMOID_GRAD, _TANH, _TANH_GRAD = range(8)
+_RELU, _RELU_GRAD, _LEAKY_RELU, _LEAKY_RELU_GRAD, _SIGMOID, _SIGMOID_GRAD, _TANH, _TANH_GRAD, _GELU, _GELU_GRAD = range(10)
 _SOFTMAX, _SOFTMAX_GRAD = range(2)
 
 
@@ -302,8 +302,14 @@ def _map_slice(op, x, grad_out, alpha, out):
         _sigmoid_grad_fast_loop(x, grad_out, out)
     elif op == _TANH:
         _tanh_fast_loop(x, out)
-    else:
+    elif op == _TANH_GRAD:
         _tanh_grad_fast_loop(x, grad_out, out)
+    # GELU keeps its definition loops (math.erfc is a C-library call per value), sliced over the threads;
+    # alpha carries `approximate`
+    elif op == _GELU:
+        _gelu_loop(x, alpha != 0.0, out)
+    else:
+        _gelu_grad_loop(x, grad_out, alpha != 0.0, out)
 
 
 @njit(cache=True)
@@ -820,9 +826,7 @@ def gelu(x, approximate=False):
     """
     x = _check_x(x)
     approximate = _check_approximate(approximate)
-    a = np.empty_like(x)
-    _gelu_loop(x.reshape(-1), approximate, a.reshape(-1))
-    return a
+    return _map(_GELU, x, alpha=float(approximate))
 
 
 def gelu_grad(x, grad_out, approximate=False):
@@ -866,6 +870,4 @@ def gelu_grad(x, grad_out, approximate=False):
     """
     x, grad_out = _check_x_and_grad_out(x, grad_out)
     approximate = _check_approximate(approximate)
-    grad_in = np.empty_like(x)
-    _gelu_grad_loop(x.reshape(-1), grad_out.reshape(-1), approximate, grad_in.reshape(-1))
-    return grad_in
+    return _map(_GELU_GRAD, x, grad_out, alpha=float(approximate))
