@@ -25,7 +25,7 @@ from benchmarks.timing import check_same, interleaved, ratio, threads
 HIDDEN, CLASSES, INPUTS = 512, 10, 28 * 28
 LR, RHO, EPS = 1e-3, 0.9, 1e-7
 TORCH_GOAL = 0.5
-BOUND_GOAL = 2.0
+BOUND_GOAL = 1.5
 
 
 def make_data(n_samples: int, seed: int = 0):
@@ -85,17 +85,21 @@ def run(n_samples: int, repeats: int, sgemm_gflop_per_s: float, batch_size: int 
 
 
 def _goals(timings: dict, vs_torch: float, vs_products: float, flops: int, sgemm_bound_s: float) -> list[dict]:
+    # Every ratio on the page is the other's time ÷ ours (> 1: ours is faster), so the time goals
+    # "≤ 0.5× PyTorch's time" and "≤ 1.5× the products' time" are shown as ≥ 2.0× and ≥ 0.67×.
     ours, torch, products = (timings[k]["median_s"] for k in ("ours", "torch", "products"))
+    speed_torch, speed_products = torch / ours, products / ours
     return [
-        {"goal": f"≤ {TORCH_GOAL}× PyTorch's time per epoch", "value": vs_torch, "shown": f"{vs_torch:.2f}×",
-         "met": vs_torch <= TORCH_GOAL,
-         "why_not": f"an epoch took {ours:.2f} s with ours and {torch:.2f} s with PyTorch: {vs_torch:.2f}×, "
-                    f"above {TORCH_GOAL}×."},
-        {"goal": f"≤ {BOUND_GOAL}× the time of its matrix products alone", "value": vs_products,
-         "shown": f"{vs_products:.2f}×", "met": vs_products <= BOUND_GOAL,
+        {"goal": f"≥ {1 / TORCH_GOAL:.2f}× PyTorch's speed (ours ≤ {TORCH_GOAL}× its time per epoch)",
+         "value": speed_torch, "shown": f"{speed_torch:.2f}×", "met": vs_torch <= TORCH_GOAL,
+         "why_not": f"an epoch took {ours:.2f} s with ours and {torch:.2f} s with PyTorch: PyTorch's time ÷ ours "
+                    f"= {speed_torch:.2f}×, below {1 / TORCH_GOAL:.2f}×."},
+        {"goal": f"≥ {1 / BOUND_GOAL:.2f}× the speed of its matrix products alone (ours ≤ {BOUND_GOAL}× their time)",
+         "value": speed_products, "shown": f"{speed_products:.2f}×", "met": vs_products <= BOUND_GOAL,
          "why_not": f"the epoch's five products per step ({flops / 1e9:.1f} GFLOP) took {products:.2f} s with "
                     f"NumPy's BLAS ({flops / products / 1e9:.0f} GFLOP/s; {sgemm_bound_s:.2f} s at the SGEMM "
-                    f"rate), ours {ours:.2f} s for the whole epoch: {vs_products:.2f}× the products."},
+                    f"rate), ours {ours:.2f} s for the whole epoch: the products' time ÷ ours = "
+                    f"{speed_products:.2f}×."},
     ]
 
 

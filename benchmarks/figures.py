@@ -9,11 +9,11 @@ from benchmarks.report import NAMES
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 COLORS = {"numpy": "#4c72b0", "torch": "#dd8452", "sklearn": "#55a868", "products": "#8172b3", "numba": "#937860"}
-# Where the goal puts "ours vs this one": speed-up of ours (other's time ÷ ours); the MLP's
-# goals are stated as time ratios, ≤ 0.5× torch and ≤ 2× the products, i.e. ≥ 2 and ≥ 0.5.
+# Where the goal puts "ours vs this one", as every ratio of the page: the other's time ÷ ours. The
+# MLP's goals (≤ 0.5× torch's time, ≤ 1.5× the products' time) are ≥ 2 and ≥ 0.67 in this form.
 GOAL_MARKS = {
     ("optimizers", "torch"): 1.2, ("softmax-cross-entropy", "torch"): 1.0, ("rbf-kernel", "sklearn"): 1.0,
-    ("chapter2-mlp", "torch"): 2.0, ("chapter2-mlp", "products"): 0.5,
+    ("chapter2-mlp", "torch"): 2.0, ("chapter2-mlp", "products"): 1 / 1.5,
 }
 SHORT = {"chapter2-mlp": "MLP epoch", "softmax-cross-entropy": "softmax CE", "rbf-kernel": "RBF Gram"}
 
@@ -62,6 +62,8 @@ def _speed_rows(results: dict):
                 if other != "ours":
                     value = t["median_s"] / timings["ours"]["median_s"]
                     label = "its products alone" if other == "products" else NAMES[other]
+                    if other == "torch" and case.get("torch_slower_path"):
+                        label += " foreach (no fused kernel)"
                     yield f"{name} vs {label}", other, value, GOAL_MARKS.get((workload["id"], other))
 
 

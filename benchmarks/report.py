@@ -64,11 +64,12 @@ def render(results: dict, notes: dict[str, str]) -> str:
         _header(results),
         _machine(results),
         _summary(results),
+        _api(results, notes),
         _limits(results, notes),
         *(_workload(w, notes) for w in results["workloads"]),
         _site(results, notes),
     ]
-    return "\n".join(parts).rstrip() + "\n"
+    return "\n".join(part for part in parts if part).rstrip() + "\n"
 
 
 # ---------------------------------------------------------------- formatting
@@ -118,6 +119,71 @@ def _goal_table(goals: list[dict]) -> str:
     lines += [f"| {g['goal']} | {g['shown']} | {_verdict(g)} |" for g in goals]
     reasons = [f"**Why not met ({g['goal']}):** {g['why_not']}" for g in goals if not g["met"]]
     return "\n".join(lines) + "\n" + "".join(f"\n{r}\n" for r in reasons)
+
+
+# ---------------------------------------------------------------- every public function
+API_TITLE = "Every public function"
+LARGE_GOAL, READER_GOAL, GEOMEAN_GOAL = 1.0, 1.0, 1.5
+
+
+def api_goals(api: dict | None) -> list[dict]:
+    """The issue's goals for the whole API, in the page's one convention (the other's time ÷ ours)."""
+    if not api or not api["rows"]:
+        return []
+    rows = api["rows"]
+    goals = []
+    for size, goal, what in (("large", LARGE_GOAL, "at the large size"), ("reader", READER_GOAL, "at the reader's size")):
+        timed = [r for r in rows if r.get(size)]
+        if not timed:
+            continue
+        met = [r for r in timed if r[size]["ratio"] >= goal]
+        worst = min(timed, key=lambda r: r[size]["ratio"])
+        goals.append({"goal": f"every function ≥ {goal:.1f}× {what}",
+                      "shown": f"{len(met)} of {len(timed)}; worst `{worst['name']}` {worst[size]['ratio']:.2f}×",
+                      "met": len(met) == len(timed)})
+    if api["geometric_mean"].get("large") is not None:
+        mean = api["geometric_mean"]["large"]
+        goals.append({"goal": f"geometric mean ≥ {GEOMEAN_GOAL:.1f}× at the large size", "shown": f"{mean:.2f}×",
+                      "met": mean >= GEOMEAN_GOAL})
+    return goals
+
+
+def _api(results: dict, notes: dict) -> str:
+    api = results.get("api")
+    if not api:
+        return ""
+    lines = [
+        f"## {API_TITLE} {{#public-api}}", "",
+        "Each public function of the package (and its gradient or backward) against the counterpart's best "
+        "call on the same input: PyTorch on the CPU, scikit-learn for the kernels, NumPy where neither has "
+        "the function. float32 throughout; the reader's size is what a call costs beyond its arithmetic "
+        "(validation, dispatch), the large size what the loop costs. Both results are checked equal with "
+        "`assert_allclose` (tolerances in `benchmarks/api.py`) before the two are timed, interleaved, on "
+        f"{api['threads']} thread(s). **ratio = the counterpart's median time ÷ ours** (above 1: ours is faster), "
+        "as everywhere on this page.", "",
+        "| function | counterpart | reader's size | ours | theirs | ratio | large size | ours | theirs | ratio |",
+        "| --- | --- | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |",
+    ]
+    for row in api["rows"]:
+        cells = [f"`{row['name']}`", f"{NAMES[row['counterpart']]}: `{row['call']}`"]
+        for size in ("reader", "large"):
+            t = row.get(size)
+            if t:
+                mark = "" if t["ratio"] >= (LARGE_GOAL if size == "large" else READER_GOAL) else " ✗"
+                cells += [row["sizes"][size], seconds(t["ours_s"]), seconds(t["theirs_s"]), f"{t['ratio']:.2f}×{mark}"]
+            else:
+                cells += [row["sizes"][size], "—", "—", "not timed (quick mode)"]
+        lines.append("| " + " | ".join(cells) + " |")
+    mean = api["geometric_mean"]
+    lines += ["", "✗: below the goal. Geometric mean of the ratios: "
+              + ", ".join(f"{size} {mean[size]:.2f}×" for size in ("large", "reader") if mean.get(size) is not None)
+              + "; worst rows: " + ", ".join(f"{size} `{api['worst'][size]}`" for size in ("large", "reader")
+                                            if api["worst"].get(size)) + ".", ""]
+    lines += ["Public names timed elsewhere on this page: "
+              + ", ".join(f"`{name}` ([{anchor}](#{anchor}))" for name, anchor in sorted(api["timed_elsewhere"].items()))
+              + ".", "", "Public names without a row, and why:", ""]
+    lines += [f"- `{name}`: {why}" for name, why in sorted(api["not_timed"].items())]
+    return "\n".join(lines) + "\n\n" + _note("public-api", notes)
 
 
 # ---------------------------------------------------------------- sections
@@ -171,6 +237,8 @@ def _summary(results: dict) -> str:
             for g in case["goals"]:
                 lines.append(f"| [{w['title']}](#{w['id']}) | {case['name']} | {g['goal']} | {g['shown']} | "
                              f"{_verdict(g)} |")
+    lines += [f"| [{API_TITLE}](#public-api) | every public function | {g['goal']} | {g['shown']} | {_verdict(g)} |"
+              for g in api_goals(results.get("api"))]
     figures = "\n".join(f"![{alt}](figures/{name}.svg)\n" for name, alt in FIGURES)
     return "\n".join(lines) + "\n\n" + figures
 
@@ -213,7 +281,10 @@ def _workload(w: dict, notes: dict) -> str:
 def _case(case: dict, several: bool) -> str:
     lines = [f"### {case['name']}", ""] if several else []
     if several and case.get("torch_variant"):
-        lines += [f"PyTorch: `{case['torch_variant']}`.", ""]
+        slower = (" **A slower path than PyTorch's best:** this torch build has no fused CPU kernel for it, "
+                  "so the ratio compares our single pass with several passes of `foreach` tensor operations."
+                  if case.get("torch_slower_path") else "")
+        lines += [f"PyTorch: `{case['torch_variant']}`.{slower}", ""]
     lines += [_check(case["check"]), "", _timing_table(case["timings"])]
     return "\n".join(lines) + "\n" + _metrics(case) + _goal_table(case["goals"])
 

@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks import chapter2_mlp, coldstart, machine, optimizers, rbf, report, site, softmax_ce
+from benchmarks import api, chapter2_mlp, coldstart, machine, optimizers, rbf, report, site, softmax_ce
 from benchmarks.timing import threads
 
 ROOT = machine.ROOT
@@ -33,6 +33,7 @@ FULL = {
     "rbf_shape": (4000, 128), "rbf_repeats": 7,
     "mlp_samples": 60_000, "mlp_repeats": 5,
     "cold_repeats": 7,
+    "api_budget_s": 1.0, "api_rounds": 5, "api_sizes": ("reader", "large"),
 }
 QUICK = {
     "triad_n": 2**20, "triad_repeats": 2, "sgemm_n": 256, "sgemm_repeats": 2,
@@ -41,6 +42,7 @@ QUICK = {
     "rbf_shape": (300, 16), "rbf_repeats": 2,
     "mlp_samples": 512, "mlp_repeats": 1,
     "cold_repeats": 2,
+    "api_budget_s": 0.01, "api_rounds": 2, "api_sizes": ("reader",),
 }
 
 
@@ -102,6 +104,8 @@ def measure(args, sizes: dict) -> dict:
         limits = _limits(sizes)
         results["limits"] = limits
         results["workloads"] = _workloads(sizes, limits)
+        _say("every public function")
+        results["api"] = api.run(sizes["api_budget_s"], sizes["api_rounds"], sizes=sizes["api_sizes"], say=_say)
     results["elapsed_s"] = time.perf_counter() - started
     return results
 

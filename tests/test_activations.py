@@ -414,3 +414,55 @@ def test_bad_input_raises_a_clear_error(name, x, kwargs, error, fragment):
     else:
         with pytest.raises(error, match=re.escape(fragment)):
             function(x, **kwargs)
+
+
+# ---------------------------------------------------------------- definition loops vs fast paths
+# The public functions run the fast loops (exp_nonpositive, each exponential once, slices on every
+# thread for large arrays); the page shows the definition loops. Both must give the same numbers:
+# within 8 machine epsilons of the value, 8 + n for a softmax over n values summed in another order
+# (exp_nonpositive is within 1 ulp of np.exp in float64, a
+# quotient or a product adds a rounding or two, and a float32 softmax keeps s in float32 once),
+# over values that reach every branch (0, the series of tanh below |x| = 0.05 and its edge, large
+# |x| where e^{−|x|} underflows).
+FAST_PATHS = {
+    "sigmoid": (act._sigmoid_loop, act.sigmoid, None),
+    "sigmoid_grad": (act._sigmoid_grad_loop, None, act.sigmoid_grad),
+    "tanh": (act._tanh_loop, act.tanh, None),
+    "tanh_grad": (act._tanh_grad_loop, None, act.tanh_grad),
+    "softmax": (act._softmax_loop, act.softmax, None),
+    "softmax_grad": (act._softmax_grad_loop, None, act.softmax_grad),
+}
+
+
+def _branch_values(rng, dtype, size):
+    edges = np.array([0.0, 1e-30, -1e-12, 1e-4, 0.0499999, 0.05, -0.05, 0.0500001, 0.3, -20.0, 40.0, -400.0,
+                      800.0, -1e4])
+    x = np.concatenate([edges, rng.standard_normal(size - edges.size) * 4]).astype(dtype)
+    return x.reshape(-1, 64)
+
+
+@pytest.mark.parametrize("size", [1024, pytest.param(1 << 19, marks=pytest.mark.slow)],
+                         ids=["calling-thread", "every-thread"])  # slow: half a million values as plain Python
+@pytest.mark.parametrize("name", FAST_PATHS)
+def test_fast_path_agrees_with_the_definition_loop(name, size, dtype, rng):
+    definition, forward, vjp = FAST_PATHS[name]
+    x = _branch_values(rng, dtype, size)
+    delta = rng.standard_normal(x.shape).astype(dtype)
+    expected = np.empty_like(x)
+    if name.startswith("softmax"):
+        definition(*((x,) if forward else (x, delta)), expected)
+    else:
+        definition(*((x.reshape(-1),) if forward else (x.reshape(-1), delta.reshape(-1))), expected.reshape(-1))
+    fast = forward(x) if forward else vjp(x, delta)
+    assert fast.dtype == x.dtype
+    scale = np.abs(expected.astype(np.float64))
+    roundings = 8
+    if name.startswith("softmax"):
+        # a sum of n terms in another order differs by up to n roundings of its size
+        roundings += x.shape[-1]
+    if name == "softmax_grad":
+        # s_i·(δ_i − ⟨δ, s⟩) cancels when δ_i ≈ ⟨δ, s⟩: its rounding is relative to s_i·(|δ_i| + Σ_j |δ_j|·s_j)
+        s = act.softmax(x.astype(np.float64))
+        scale = s * (np.abs(delta) + np.sum(np.abs(delta) * s, axis=-1, keepdims=True))
+    bound = roundings * np.finfo(dtype).eps * scale + np.finfo(dtype).tiny
+    assert np.all(np.abs(fast - expected) <= bound), np.max(np.abs(fast - expected) / bound)

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import figures, report, run, site  # noqa: E402
+from benchmarks import api, figures, report, run, site  # noqa: E402
 
 WORKLOADS = ["optimizers", "softmax-cross-entropy", "rbf-kernel", "chapter2-mlp", "cold-start"]
 OPTIMIZERS = ["SGD(momentum=0.9)", "RMSprop()", "Adagrad()", "Adam()"]
@@ -126,7 +126,38 @@ def test_the_figures_draw_from_a_results_file(quick):
 
 
 def test_notes_have_a_place_for_every_workload():
-    assert set(report.load_notes()) == {"machine-limits", *WORKLOADS, "site"}
+    assert set(report.load_notes()) == {"machine-limits", *WORKLOADS, "public-api", "site"}
+
+
+def test_every_public_name_has_a_benchmark_row_or_a_stated_reason():
+    public = api.public_names()
+    rows = [row.name for row in api.rows()]
+    assert len(rows) == len(set(rows)), "a public function has two rows"
+    accounted = set(rows) | set(api.TIMED_ELSEWHERE) | set(api.NOT_TIMED)
+    assert not public - accounted, f"public names without a benchmark row: {sorted(public - accounted)}"
+    assert not accounted - public, f"rows for names that are not public: {sorted(accounted - public)}"
+    assert not set(rows) & (set(api.TIMED_ELSEWHERE) | set(api.NOT_TIMED))
+    assert set(api.TIMED_ELSEWHERE.values()) <= set(WORKLOADS)
+    assert all(reason.strip() for reason in api.NOT_TIMED.values())
+
+
+def test_every_row_is_checked_equal_and_timed_in_the_quick_run(quick):
+    results, out = quick
+    table = results["api"]
+    assert [row["name"] for row in table["rows"]] == [row.name for row in api.rows()]
+    page = (out / "performance.md").read_text(encoding="utf-8")
+    for row in table["rows"]:
+        assert row["reader"]["check"]["passed"] is True and row["large"] is None  # quick: reader's size only
+        assert row["reader"]["ours_s"] > 0 and row["reader"]["theirs_s"] > 0
+        assert f"| `{row['name']}` |" in page
+    assert "ratio = the counterpart's median time ÷ ours" in page
+
+
+def test_a_row_that_computes_something_else_stops_the_run():
+    row = api.rows()[0]
+    wrong = api.Row(row.name, row.counterpart, row.call, row.make, lambda d: row.ours(d) + 1.0, row.theirs)
+    with pytest.raises(AssertionError, match="differs from"):
+        api.measure_row(wrong, large=False, budget_s=0.001, rounds=1)
 
 
 def test_the_test_command_time_is_read_from_its_record(tmp_path):

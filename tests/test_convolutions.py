@@ -409,3 +409,38 @@ def test_bias_as_list_takes_the_dtype_of_x():
     y = cv.conv2d(x, np.ones((3, 3, 1, 2), dtype=np.float32), bias=[0.5, -1.0])
     assert y.dtype == np.float32
     np.testing.assert_array_equal(y[0, 0, 0], [9.5, 8.0])  # math: 9 ones plus the bias, exact
+
+
+# ---------------------------------------------------------------- definition loops vs fast paths
+# The pages show the definition loops; the public functions run the fast ones (windows times Kᵀ in
+# register tiles, the channel loop innermost, the pointwise step as one product). Same sums, other
+# order: they agree to a few roundings of the sum of |terms|.
+@pytest.mark.parametrize("strides, padding", [(1, "valid"), (1, "same"), ((2, 1), "same"), (3, "valid")])
+@pytest.mark.parametrize("mult", [1, 3])
+def test_fast_paths_agree_with_the_definition_loops(strides, padding, mult, dtype, rng):
+    from glossary_dl.convolutions import (
+        _conv2d_loop,
+        _depthwise_conv2d_loop,
+        _geometry,
+        _separable_conv2d_loop,
+    )
+
+    x = rng.standard_normal((2, 9, 7, 5)).astype(dtype)
+    kernel = rng.standard_normal((3, 2, 5, 6)).astype(dtype)
+    depthwise = rng.standard_normal((3, 2, 5, mult)).astype(dtype)
+    pointwise = rng.standard_normal((1, 1, 5 * mult, 4)).astype(dtype)
+    bias6, bias_mid, bias4 = (rng.standard_normal(n).astype(dtype) for n in (6, 5 * mult, 4))
+    h_out, w_out, *geometry = _geometry(x.shape, 3, 2, strides, padding)
+    tol = {"rtol": 0, "atol": (1e-12 if dtype == np.float64 else 2e-5) * 40}  # 40 ≥ Σ|terms| here
+
+    expected = np.empty((2, h_out, w_out, 6), dtype=dtype)
+    _conv2d_loop(x, kernel, bias6, expected, *geometry)
+    np.testing.assert_allclose(cv.conv2d(x, kernel, bias6, strides, padding), expected, **tol)
+
+    expected = np.empty((2, h_out, w_out, 5 * mult), dtype=dtype)
+    _depthwise_conv2d_loop(x, depthwise, bias_mid, expected, *geometry)
+    np.testing.assert_allclose(cv.depthwise_conv2d(x, depthwise, bias_mid, strides, padding), expected, **tol)
+
+    expected = np.empty((2, h_out, w_out, 4), dtype=dtype)
+    _separable_conv2d_loop(x, depthwise, pointwise, bias4, expected, *geometry)
+    np.testing.assert_allclose(cv.separable_conv2d(x, depthwise, pointwise, bias4, strides, padding), expected, **tol)

@@ -293,7 +293,7 @@ BAD_INPUT = [
     (dict(shape=(True, 3)), TypeError, "shape must be a tuple of positive integers"),
     (dict(shape=(3, 0)), ValueError, "shape must be a tuple of positive integers, got (3, 0)"),
     (dict(shape=(-1, 4)), ValueError, "positive integers"),
-    (dict(shape=(3, 4), dtype="int32"), TypeError, "dtype must be 'float32' or 'float64', got int32"),
+    (dict(shape=(3, 4), dtype="int32"), TypeError, "dtype must be float32 or float64 (a name, a numpy type or a numpy.dtype), got int32"),
     (dict(shape=(3, 4), dtype=np.float16), TypeError, "got float16"),
     (dict(shape=(3, 4), dtype="nonsense"), TypeError, "dtype must be"),
     (dict(shape=(3, 4), seed=1.5), TypeError, "seed must be None, a non-negative integer or a numpy.random.Generator"),

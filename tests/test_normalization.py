@@ -346,7 +346,7 @@ def built(x_dtype=np.float64):
         (lambda: BatchNormalization(momentum=None, epsilon=-1e-3), ValueError, "epsilon must be in"),
         (lambda: BatchNormalization(axis="last"), TypeError, "axis must be an integer"),
         (lambda: BatchNormalization().build(0), ValueError, "n_channels must be >= 1"),
-        (lambda: BatchNormalization().build(2, np.int64), TypeError, "dtype must be numpy.float32"),
+        (lambda: BatchNormalization().build(2, np.int64), TypeError, "dtype must be float32 or float64"),
         (lambda: built().forward(X, training=1), TypeError, "training must be True or False"),
         (lambda: built().forward(np.ones((4, 2)), training=True), ValueError, "x must have 3 channels"),
         (lambda: built().forward(X.astype(np.int32), training=True), TypeError, "x must be a float32"),

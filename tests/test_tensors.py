@@ -7,6 +7,8 @@ a fixed order while NumPy calls BLAS in another order, so they are compared
 with a bound on the rounding of a sum, stated at each assertion.
 """
 
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -396,3 +398,46 @@ def test_iter_batches_refuses_a_non_bool_drop_last():
 def test_every_public_name_has_a_bad_input_case():
     tested = {case[0].__name__ for case in BAD_INPUTS}
     assert tested == set(tensors.__all__)
+
+
+def test_matrix_dot_tiled_path_agrees_with_the_i_k_j_loop(dtype, rng):
+    # 80 × 70 · 70 × 60 is above PARALLEL_MIN_WORK: the register tiles run, the page shows the loop
+    from glossary_dl._parallel import PARALLEL_MIN_WORK
+    from glossary_dl.tensors import _matrix_dot_loop
+
+    A = rng.standard_normal((80, 70)).astype(dtype)
+    B = rng.standard_normal((70, 60)).astype(dtype)
+    assert A.shape[0] * A.shape[1] * B.shape[1] >= PARALLEL_MIN_WORK
+    loop = np.zeros((80, 60))
+    _matrix_dot_loop(A, B, loop)
+    # both sum in float64; only the order of the 70 terms differs
+    np.testing.assert_allclose(tensors.matrix_dot(A, B), loop.astype(dtype), rtol=1e-12 if dtype == np.float64 else 1e-6,
+                               atol=1e-12)
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(range(4))))
+def test_blocked_transpose_agrees_with_the_index_walk_for_every_order(order, rng):
+    # orders that swap two blocks of axes take the blocked copy; every order must give the loop's result
+    from glossary_dl.tensors import _c_strides, _shape_array, _transpose_loop
+
+    x = rng.standard_normal((3, 17, 5, 33))
+    expected = np.empty(tuple(x.shape[a] for a in order))
+    _transpose_loop(x.reshape(-1), _c_strides(x.shape), np.array(order, dtype=np.int64), _shape_array(expected.shape),
+                    expected.reshape(-1))
+    assert_identical(tensors.transpose(x, order), expected)
+    assert_identical(expected, np.transpose(x, order))
+
+
+@pytest.mark.parametrize("x_shape, y_shape", [((6, 5), (5,)), ((5,), (6, 5)), ((2, 3, 4), (3, 4)), ((2, 3, 4), (1, 1, 4)),
+                                              ((2, 3, 4), (1, 3, 1)), ((3, 1), (1, 4)), ((4,), ())])
+def test_broadcast_add_row_path_agrees_with_the_index_walk(x_shape, y_shape, rng):
+    # a bias-like operand (trailing axes) takes the row loop; every case must equal the general loop's result
+    from glossary_dl.tensors import _broadcast_add_loop, _broadcast_shape, _broadcast_strides, _shape_array
+
+    x, y = rng.standard_normal(x_shape), rng.standard_normal(y_shape)
+    shape = _broadcast_shape(x.shape, y.shape)
+    expected = np.empty(shape)
+    _broadcast_add_loop(x.reshape(-1), _broadcast_strides(x.shape, len(shape)), y.reshape(-1),
+                        _broadcast_strides(y.shape, len(shape)), _shape_array(shape), expected.reshape(-1))
+    assert_identical(tensors.broadcast_add(x, y), expected)
+    assert_identical(expected, x + y)

@@ -133,15 +133,24 @@ def _transposed(a):
     Always a new array, so a read-only input reaches the compiled loops as the same type as a
     writeable one (same compiled code, same rounding). Keras' kernel layout (in, out) ↔ the
     loops' (out, in).
+    """
+    n_rows, n_cols = a.shape
+    out = np.empty((n_cols, n_rows), dtype=a.dtype)
+    _batched_transpose_loop(a.reshape(1, n_rows, n_cols), out.reshape(1, n_cols, n_rows))
+    return out
+
+
+@njit(cache=True)
+def _batched_transpose_loop(x, out):
+    """out[b, j, i] ← x[b, i, j]: a stack of matrix transposes, copied in 16 × 16 blocks.
 
     A plain column walk of a row-major array whose rows are a power of two long (512 floats)
     lands every read in the same few cache sets; blocks read and write whole cache lines.
     """
-    n_rows, n_cols = a.shape
-    out = np.empty((n_cols, n_rows), dtype=a.dtype)
-    for i0 in range(0, n_rows, 16):
-        for j0 in range(0, n_cols, 16):
-            for i in range(i0, min(i0 + 16, n_rows)):
-                for j in range(j0, min(j0 + 16, n_cols)):
-                    out[j, i] = a[i, j]
-    return out
+    n_batch, n_rows, n_cols = x.shape
+    for b in range(n_batch):
+        for i0 in range(0, n_rows, 16):
+            for j0 in range(0, n_cols, 16):
+                for i in range(i0, min(i0 + 16, n_rows)):
+                    for j in range(j0, min(j0 + 16, n_cols)):
+                        out[b, j, i] = x[b, i, j]

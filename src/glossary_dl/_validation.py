@@ -14,9 +14,14 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from glossary_dl._parallel import threads_for
+from glossary_dl._parallel import PARALLEL_MIN_WORK
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+# The same two dtypes by their one-letter codes (and native byte order): cheaper tests than comparing
+# dtypes, which a 32 × 10 call makes several times
+_FLOAT_CHARS = "fd"
+# False in the coverage run (NUMBA_DISABLE_JIT=1), where an element loop in Python would crawl
+_COMPILED = not numba.config.DISABLE_JIT
 
 
 def as_float_array(
@@ -35,7 +40,7 @@ def as_float_array(
     caller decides the precision. ``dtype`` forces a dtype (after the check).
     """
     array = _as_array(value, name)
-    if array.dtype not in FLOAT_DTYPES:
+    if array.dtype.char not in _FLOAT_CHARS or not array.dtype.isnative:
         if isinstance(value, (list, tuple)) and array.dtype.kind in "iub":
             array = array.astype(np.float64)
         else:
@@ -48,6 +53,23 @@ def as_float_array(
     if finite:
         check_finite(array, name)
     return for_the_loops(array)
+
+
+def check_float_dtype(dtype, name: str = "dtype") -> np.dtype:
+    """Return a requested float dtype as ``numpy.dtype``, or raise ``TypeError``.
+
+    ``None`` is refused (``numpy.dtype(None)`` would quietly mean float64), and so is a number.
+    """
+    expected = f"{name} must be float32 or float64 (a name, a numpy type or a numpy.dtype)"
+    if dtype is None or isinstance(dtype, numbers.Number):
+        raise TypeError(f"{expected}, got {dtype!r}")
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{expected}, got {dtype!r}") from None
+    if resolved not in FLOAT_DTYPES:
+        raise TypeError(f"{expected}, got {resolved}")
+    return resolved
 
 
 def as_label_array(value, name: str, *, ndim: int | tuple[int, ...] | None = None) -> np.ndarray:
@@ -83,10 +105,12 @@ def check_ndim(array: np.ndarray, name: str, ndim) -> None:
 
 def all_finite(array: np.ndarray) -> bool:
     """Whether every element is finite: ``np.all(np.isfinite(array))`` in one pass, no temporary."""
-    if array.dtype.kind == "f" and array.dtype.itemsize in (4, 8) and not numba.config.DISABLE_JIT:
+    if _COMPILED and array.dtype.char in _FLOAT_CHARS and array.dtype.isnative:
         flat = array.reshape(-1)  # a view when the array is contiguous
-        with threads_for(flat.size):
+        if flat.size < PARALLEL_MIN_WORK:
+            # a small array on the calling thread: waking the thread pool would cost 10–100× the sum
             return bool(_all_finite_loop(flat))
+        return bool(_all_finite_parallel(flat, 4 * numba.get_num_threads()))
     # other dtypes, and plain Python (NUMBA_DISABLE_JIT=1), where an element loop would crawl
     return bool(np.all(np.isfinite(array)))
 
@@ -96,15 +120,25 @@ def check_finite(array: np.ndarray, name: str) -> None:
         raise ValueError(f"{name} must contain only finite values (no NaN or inf)")
 
 
-@njit(cache=True, parallel=True, fastmath={"reassoc", "nsz"}, error_model="numpy")
+@njit(cache=True, fastmath={"reassoc", "nsz"}, error_model="numpy")
 def _all_finite_loop(flat):
     # x·0 is 0 for every finite x and NaN for ±inf and NaN, so the sum is 0 exactly when all
     # are finite; one read of the array and no temporary (np.isfinite writes a bool array).
     # Without the "nnan" flag the compiler may not fold x·0 to 0.
     total = 0.0
-    for i in prange(flat.size):
+    for i in range(flat.size):
         total += flat[i] * 0.0
     return total == 0.0
+
+
+@njit(cache=True, parallel=True)
+def _all_finite_parallel(flat, n_tasks):
+    # the same sum over one slice per task, the tasks shared by every thread
+    step = (flat.size + n_tasks - 1) // n_tasks
+    finite = 0
+    for task in prange(n_tasks):
+        finite += _all_finite_loop(flat[task * step:(task + 1) * step])
+    return finite == n_tasks
 
 
 def check_same_shape(a: np.ndarray, a_name: str, b: np.ndarray, b_name: str) -> None:
@@ -112,8 +146,26 @@ def check_same_shape(a: np.ndarray, a_name: str, b: np.ndarray, b_name: str) -> 
         raise ValueError(f"{a_name} and {b_name} must have the same shape, got {a.shape} and {b.shape}")
 
 
+def all_within(array: np.ndarray, low, high) -> bool:
+    """Whether ``low <= x <= high`` for every element: one pass, no temporary (not so ``np.any``'s two)."""
+    flat = array.reshape(-1)
+    if _COMPILED:
+        return bool(_all_within_loop(flat, low, high))
+    return bool(np.all((flat >= low) & (flat <= high)))
+
+
+@njit(cache=True, error_model="numpy")
+def _all_within_loop(flat, low, high):
+    # count the values outside [low, high] rather than stop at the first: a loop without an early
+    # exit is vectorised, and the inputs that reach here almost always pass
+    outside = 0
+    for i in range(flat.size):
+        outside += (flat[i] < low) | (flat[i] > high)
+    return outside == 0
+
+
 def check_in_unit_interval(array: np.ndarray, name: str) -> None:
-    if np.any(array < 0.0) or np.any(array > 1.0):
+    if not all_within(array, 0.0, 1.0):
         raise ValueError(
             f"{name} must hold probabilities in [0, 1]; pass from_logits=True for raw scores"
         )

@@ -118,3 +118,21 @@ def _exp_nonpositive_overload(x):
     if x == types.float64:
         return _exp64
     return None
+
+
+@numba.njit(inline="always")
+def tanh_real(x):
+    r"""$\tanh x$ of a float64 from `exp_nonpositive`: vectorisable, within a few ulp of ``math.tanh``.
+
+    With $u = |x|$ and $d = e^{-2u} - 1$, $\tanh u = -d / (2 + d)$; the subtraction in $d$ loses
+    digits when $u$ is small, so below $u = 0.05$ the Taylor series
+    $u - u^3/3 + 2u^5/15 - 17u^7/315 + 62u^9/2835$ takes over (the next term is below $10^{-15} u$
+    there). Both are computed and one is kept, so the compiler needs no branch; $\tanh$ is odd.
+    """
+    u = abs(x)
+    d = exp_nonpositive(-2.0 * u) - 1.0
+    t = -d / (2.0 + d)
+    u2 = u * u
+    series = u * (1.0 + u2 * (-1.0 / 3.0 + u2 * (2.0 / 15.0 + u2 * (-17.0 / 315.0 + u2 * (62.0 / 2835.0)))))
+    t = series if u < 0.05 else t
+    return t if x >= 0.0 else -t

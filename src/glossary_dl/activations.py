@@ -13,18 +13,22 @@ Names and defaults are those of ``keras.activations`` (``leaky_relu`` slope 0.2,
 Inputs are float32 or float64, non-empty and finite; results keep the input's dtype. The loops
 compute in float64 and round once, and use the forms that do not overflow: the two-branch sigmoid,
 softmax shifted by its maximum, $\tanh$ through ``expm1`` and the Gaussian CDF through ``erfc``.
-``relu`` and ``relu_grad`` are the loops of `glossary_dl.backprop`, shared rather than copied.
+``relu`` and ``relu_grad`` are the package's one ReLU: `glossary_dl.backprop` (``relu_forward``,
+``relu_backward``), `glossary_dl.tensors` (``elementwise_relu``) and the layers call these loops.
 """
 
 from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
+from glossary_dl._dots import _FASTMATH
+from glossary_dl._parallel import PARALLEL_MIN_WORK
+from glossary_dl._vector_math import exp_nonpositive, tanh_real
 from glossary_dl._validation import as_float_array, check_bool, check_int, check_real
-from glossary_dl.backprop import _relu_backward_loop, _relu_forward_loop
 from glossary_dl.losses import _sigmoid
 
 __all__ = [
@@ -52,6 +56,22 @@ _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
 # They assume clean input: C-contiguous float arrays of one dtype, flattened to 1-d (softmax: 2-d,
 # the softmax axis last), shapes already checked. Each value is read as a float64 and the result
 # is rounded once to the output's dtype.
+
+
+# --8<-- [start:relu_loops]
+@njit(cache=True)
+def _relu_forward_loop(z, a):
+    for k in range(z.size):
+        # a_k ← max(z_k, 0)
+        a[k] = z[k] if z[k] > 0.0 else 0.0
+
+
+@njit(cache=True)
+def _relu_backward_loop(z, grad_out, grad_in):
+    for k in range(z.size):
+        # (∂L/∂z)_k ← (∂L/∂a)_k·1[z_k > 0]   (derivative taken as 0 at z_k = 0, as torch does)
+        grad_in[k] = grad_out[k] if z[k] > 0.0 else 0.0
+# --8<-- [end:relu_loops]
 
 
 # --8<-- [start:leaky_relu_loops]
@@ -177,15 +197,168 @@ def _gelu_grad_loop(x, grad_out, approximate, grad_in):
             u = _SQRT_2_OVER_PI * (x_k + 0.044715 * x_k * x_k * x_k)
             du = _SQRT_2_OVER_PI * (1.0 + 3.0 * 0.044715 * x_k * x_k)
             # e = e^{−2|u|}, so σ'(2u) = e/(1 + e)²
-            e = np.exp(-2.0 * abs(u))
+            e = exp_nonpositive(-2.0 * abs(u))
             # f'(x) = d/dx [x·σ(2u)] = σ(2u) + x·2σ'(2u)·u'
             derivative = _sigmoid(2.0 * u) + x_k * 2.0 * (e / ((1.0 + e) * (1.0 + e))) * du
         else:
             # f'(x) = Φ(x) + x·φ(x), φ(x) = e^{−x²/2}/√(2π)
-            derivative = 0.5 * math.erfc(-x_k * _INV_SQRT_2) + x_k * _INV_SQRT_2PI * np.exp(-0.5 * x_k * x_k)
+            derivative = 0.5 * math.erfc(-x_k * _INV_SQRT_2) + x_k * _INV_SQRT_2PI * exp_nonpositive(-0.5 * x_k * x_k)
         # (∂L/∂x)_k = δ_k·f'(x_k)
         grad_in[k] = float(grad_out[k]) * derivative
 # --8<-- [end:gelu_loops]
+
+
+# ---------------------------------------------------------------- fast paths
+# The loops above are the definitions: each np.exp is a call of the C library, one value at a
+# time. The loops below compute the same formulas with exp_nonpositive (a polynomial that the
+# compiler vectorises, within 1 ulp of np.exp in float64) and compute each exponential once;
+# _map and _map_rows run small arrays on the calling thread and large ones in slices on every
+# thread. tests/test_activations.py checks that they give the definitions' numbers.
+
+# --8<-- [start:fast_loops]
+@njit(cache=True, error_model="numpy")
+def _sigmoid_fast_loop(x, a):
+    for k in range(x.size):
+        x_k = float(x[k])
+        # e = e^{−|x_k|} ∈ (0, 1], s = 1/(1 + e)
+        e = exp_nonpositive(-abs(x_k))
+        s = 1.0 / (1.0 + e)
+        # σ(x) = 1/(1 + e^{−x}) for x ≥ 0 and e^{x}/(1 + e^{x}) for x < 0: the two branches of _sigmoid
+        a[k] = s if x_k >= 0.0 else e * s
+
+
+@njit(cache=True, error_model="numpy")
+def _sigmoid_grad_fast_loop(x, grad_out, grad_in):
+    for k in range(x.size):
+        e = exp_nonpositive(-abs(float(x[k])))
+        # (∂L/∂x)_k = δ_k·e^{−|x|}/(1 + e^{−|x|})²
+        grad_in[k] = float(grad_out[k]) * (e / ((1.0 + e) * (1.0 + e)))
+
+
+@njit(cache=True, error_model="numpy")
+def _tanh_fast_loop(x, a):
+    for k in range(x.size):
+        # tanh x = −d/(2 + d), d = e^{−2|x|} − 1, with the Taylor series for small |x| (_vector_math)
+        a[k] = tanh_real(float(x[k]))
+
+
+@njit(cache=True, error_model="numpy")
+def _tanh_grad_fast_loop(x, grad_out, grad_in):
+    for k in range(x.size):
+        e = exp_nonpositive(-2.0 * abs(float(x[k])))
+        # (∂L/∂x)_k = δ_k·4e^{−2|x|}/(1 + e^{−2|x|})²
+        grad_in[k] = float(grad_out[k]) * (4.0 * e / ((1.0 + e) * (1.0 + e)))
+
+
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+def _softmax_fast_loop(x, s):
+    for row in range(x.shape[0]):
+        x_max = float(x[row, 0])
+        for j in range(1, x.shape[1]):
+            x_max = max(x_max, float(x[row, j]))
+        # each e^{x_j − x^max} computed once, kept in s's row while Z sums it
+        total = 0.0
+        for j in range(x.shape[1]):
+            e = exp_nonpositive(float(x[row, j]) - x_max)
+            s[row, j] = e
+            total += e
+        # s_i = e^{x_i − x^max}/Z
+        for j in range(x.shape[1]):
+            s[row, j] = s[row, j] / total
+
+
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+def _softmax_grad_fast_loop(x, grad_out, grad_in):
+    _softmax_fast_loop(x, grad_in)  # s, kept in grad_in
+    for row in range(x.shape[0]):
+        # ⟨δ, s⟩ = Σ_j δ_j·s_j
+        dot = 0.0
+        for j in range(x.shape[1]):
+            dot += float(grad_out[row, j]) * float(grad_in[row, j])
+        # (∂L/∂x)_i = s_i·(δ_i − ⟨δ, s⟩)
+        for j in range(x.shape[1]):
+            grad_in[row, j] = float(grad_in[row, j]) * (float(grad_out[row, j]) - dot)
+# --8<-- [end:fast_loops]
+
+
+# which loop _map_slice runs
+_RELU, _RELU_GRAD, _LEAKY_RELU, _LEAKY_RELU_GRAD, _SIGMOID, _SIGMOID_GRAD, _TANH, _TANH_GRAD, _GELU, _GELU_GRAD = range(10)
+_SOFTMAX, _SOFTMAX_GRAD = range(2)
+
+
+@njit(cache=True)
+def _map_slice(op, x, grad_out, alpha, out):
+    if op == _RELU:
+        _relu_forward_loop(x, out)
+    elif op == _RELU_GRAD:
+        _relu_backward_loop(x, grad_out, out)
+    elif op == _LEAKY_RELU:
+        _leaky_relu_loop(x, alpha, out)
+    elif op == _LEAKY_RELU_GRAD:
+        _leaky_relu_grad_loop(x, grad_out, alpha, out)
+    elif op == _SIGMOID:
+        _sigmoid_fast_loop(x, out)
+    elif op == _SIGMOID_GRAD:
+        _sigmoid_grad_fast_loop(x, grad_out, out)
+    elif op == _TANH:
+        _tanh_fast_loop(x, out)
+    elif op == _TANH_GRAD:
+        _tanh_grad_fast_loop(x, grad_out, out)
+    # GELU keeps its definition loops (math.erfc is a C-library call per value), sliced over the threads;
+    # alpha carries `approximate`
+    elif op == _GELU:
+        _gelu_loop(x, alpha != 0.0, out)
+    else:
+        _gelu_grad_loop(x, grad_out, alpha != 0.0, out)
+
+
+@njit(cache=True)
+def _rows_slice(op, x, grad_out, out):
+    if op == _SOFTMAX:
+        _softmax_fast_loop(x, out)
+    else:
+        _softmax_grad_fast_loop(x, grad_out, out)
+
+
+@njit(cache=True, parallel=True)
+def _map_parallel(op, x, grad_out, alpha, out, n_tasks):
+    # independent elements: one contiguous slice per task
+    step = (x.size + n_tasks - 1) // n_tasks
+    for task in prange(n_tasks):
+        lo, hi = task * step, min((task + 1) * step, x.size)
+        _map_slice(op, x[lo:hi], grad_out[lo:hi], alpha, out[lo:hi])
+
+
+@njit(cache=True, parallel=True)
+def _rows_parallel(op, x, grad_out, out, n_tasks):
+    # independent rows: one block of rows per task
+    step = (x.shape[0] + n_tasks - 1) // n_tasks
+    for task in prange(n_tasks):
+        lo, hi = task * step, min((task + 1) * step, x.shape[0])
+        _rows_slice(op, x[lo:hi], grad_out[lo:hi], out[lo:hi])
+
+
+def _map(op, x, grad_out=None, alpha=0.0):
+    """``out`` of the element-wise loop ``op`` on ``x`` (and ``grad_out``), same shape and dtype."""
+    out = np.empty_like(x)
+    flat, flat_out = x.reshape(-1), out.reshape(-1)
+    flat_grad = flat if grad_out is None else grad_out.reshape(-1)
+    if flat.size < PARALLEL_MIN_WORK:
+        _map_slice(op, flat, flat_grad, float(alpha), flat_out)
+    else:
+        _map_parallel(op, flat, flat_grad, float(alpha), flat_out, 4 * numba.get_num_threads())
+    return out
+
+
+def _map_rows(op, rows, grad_rows=None):
+    """``out`` of the row-wise loop ``op`` (softmax or its gradient) on 2-d ``rows``."""
+    out = np.empty_like(rows)
+    grad_rows = rows if grad_rows is None else grad_rows
+    if rows.size < PARALLEL_MIN_WORK:
+        _rows_slice(op, rows, grad_rows, out)
+    else:
+        _rows_parallel(op, rows, grad_rows, out, 4 * numba.get_num_threads())
+    return out
 
 
 # ---------------------------------------------------------------- validation helpers
@@ -245,7 +418,8 @@ def _check_approximate(approximate) -> bool:
 def relu(x):
     r"""The rectified linear unit: $x$ where it is positive, 0 elsewhere.
 
-    The same loop as `glossary_dl.backprop.relu_forward`, under the Keras name.
+    The package's one ReLU: `glossary_dl.backprop.relu_forward` and
+    `glossary_dl.tensors.elementwise_relu` are this function under the names of their chapters.
 
     Parameters
     ----------
@@ -272,9 +446,7 @@ def relu(x):
     $$
     """
     x = _check_x(x)
-    a = np.empty_like(x)
-    _relu_forward_loop(x.reshape(-1), a.reshape(-1))
-    return a
+    return _map(_RELU, x)
 
 
 def relu_grad(x, grad_out):
@@ -309,9 +481,7 @@ def relu_grad(x, grad_out):
     $$
     """
     x, grad_out = _check_x_and_grad_out(x, grad_out)
-    grad_in = np.empty_like(x)
-    _relu_backward_loop(x.reshape(-1), grad_out.reshape(-1), grad_in.reshape(-1))
-    return grad_in
+    return _map(_RELU_GRAD, x, grad_out)
 
 
 # ---------------------------------------------------------------- leaky ReLU
@@ -351,9 +521,7 @@ def leaky_relu(x, negative_slope=0.2):
     """
     x = _check_x(x)
     negative_slope = _check_slope(negative_slope)
-    a = np.empty_like(x)
-    _leaky_relu_loop(x.reshape(-1), negative_slope, a.reshape(-1))
-    return a
+    return _map(_LEAKY_RELU, x, alpha=negative_slope)
 
 
 def leaky_relu_grad(x, grad_out, negative_slope=0.2):
@@ -391,9 +559,7 @@ def leaky_relu_grad(x, grad_out, negative_slope=0.2):
     """
     x, grad_out = _check_x_and_grad_out(x, grad_out)
     negative_slope = _check_slope(negative_slope)
-    grad_in = np.empty_like(x)
-    _leaky_relu_grad_loop(x.reshape(-1), grad_out.reshape(-1), negative_slope, grad_in.reshape(-1))
-    return grad_in
+    return _map(_LEAKY_RELU_GRAD, x, grad_out, alpha=negative_slope)
 
 
 # ---------------------------------------------------------------- sigmoid
@@ -429,9 +595,7 @@ def sigmoid(x):
     value, so nothing overflows at $x = \pm 1000$.
     """
     x = _check_x(x)
-    a = np.empty_like(x)
-    _sigmoid_loop(x.reshape(-1), a.reshape(-1))
-    return a
+    return _map(_SIGMOID, x)
 
 
 def sigmoid_grad(x, grad_out):
@@ -466,9 +630,7 @@ def sigmoid_grad(x, grad_out):
     The last form keeps full relative accuracy in the tails, where $1 - \sigma(x)$ rounds to 0.
     """
     x, grad_out = _check_x_and_grad_out(x, grad_out)
-    grad_in = np.empty_like(x)
-    _sigmoid_grad_loop(x.reshape(-1), grad_out.reshape(-1), grad_in.reshape(-1))
-    return grad_in
+    return _map(_SIGMOID_GRAD, x, grad_out)
 
 
 # ---------------------------------------------------------------- tanh
@@ -503,9 +665,7 @@ def tanh(x):
     $|x|$ cannot overflow and small $|x|$ loses no digits; the result is exactly odd.
     """
     x = _check_x(x)
-    a = np.empty_like(x)
-    _tanh_loop(x.reshape(-1), a.reshape(-1))
-    return a
+    return _map(_TANH, x)
 
 
 def tanh_grad(x, grad_out):
@@ -538,9 +698,7 @@ def tanh_grad(x, grad_out):
     $$
     """
     x, grad_out = _check_x_and_grad_out(x, grad_out)
-    grad_in = np.empty_like(x)
-    _tanh_grad_loop(x.reshape(-1), grad_out.reshape(-1), grad_in.reshape(-1))
-    return grad_in
+    return _map(_TANH_GRAD, x, grad_out)
 
 
 # ---------------------------------------------------------------- softmax
@@ -583,9 +741,7 @@ def softmax(x, axis=-1):
     x = _check_x(x)
     axis = _check_axis(axis, x)
     rows = _rows_along(x, axis)
-    s = np.empty_like(rows)
-    _softmax_loop(rows, s)
-    return _from_rows(s, x.shape, axis)
+    return _from_rows(_map_rows(_SOFTMAX, rows), x.shape, axis)
 
 
 def softmax_grad(x, grad_out, axis=-1):
@@ -627,9 +783,7 @@ def softmax_grad(x, grad_out, axis=-1):
     x, grad_out = _check_x_and_grad_out(x, grad_out)
     axis = _check_axis(axis, x)
     rows = _rows_along(x, axis)
-    grad_in = np.empty_like(rows)
-    _softmax_grad_loop(rows, _rows_along(grad_out, axis), grad_in)
-    return _from_rows(grad_in, x.shape, axis)
+    return _from_rows(_map_rows(_SOFTMAX_GRAD, rows, _rows_along(grad_out, axis)), x.shape, axis)
 
 
 # ---------------------------------------------------------------- GELU
@@ -672,9 +826,7 @@ def gelu(x, approximate=False):
     """
     x = _check_x(x)
     approximate = _check_approximate(approximate)
-    a = np.empty_like(x)
-    _gelu_loop(x.reshape(-1), approximate, a.reshape(-1))
-    return a
+    return _map(_GELU, x, alpha=float(approximate))
 
 
 def gelu_grad(x, grad_out, approximate=False):
@@ -718,6 +870,4 @@ def gelu_grad(x, grad_out, approximate=False):
     """
     x, grad_out = _check_x_and_grad_out(x, grad_out)
     approximate = _check_approximate(approximate)
-    grad_in = np.empty_like(x)
-    _gelu_grad_loop(x.reshape(-1), grad_out.reshape(-1), approximate, grad_in.reshape(-1))
-    return grad_in
+    return _map(_GELU_GRAD, x, grad_out, alpha=float(approximate))

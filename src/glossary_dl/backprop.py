@@ -4,7 +4,8 @@ The building blocks each come as a forward function and the backward function th
 applies the chain rule through it:
 
 - `dense_forward` / `dense_backward`: $z = xW + b$ and its three gradients;
-- `relu_forward` / `relu_backward`: $\max(z, 0)$ and the mask $1[z > 0]$;
+- `relu_forward` / `relu_backward`: $\max(z, 0)$ and the mask $1[z > 0]$, on the loops of the
+  package's one ReLU (`glossary_dl.activations.relu`, `relu_grad`);
 - `softmax_cross_entropy`: the mean loss of integer labels and its gradient with
   respect to the logits, the first $\delta$ of the backward pass.
 
@@ -23,10 +24,11 @@ from numba import njit, prange
 from glossary_dl._dots import _FASTMATH, _dots_loop, _transposed, _weighted_rows_loop
 from glossary_dl._parallel import threads_for
 from glossary_dl._vector_math import exp_nonpositive
+from glossary_dl.activations import _relu_backward_loop, _relu_forward_loop, relu
 from glossary_dl._validation import (
-    FLOAT_DTYPES,
     as_float_array,
     as_label_array,
+    check_float_dtype,
     check_int,
 )
 
@@ -83,22 +85,6 @@ def _dense_backward_loop(x, kernel_t, delta, grad_x, grad_kernel_t, grad_bias, w
         for j in range(grad_bias.size):
             grad_bias[j] += delta[n, j]
 # --8<-- [end:dense_backward_loop]
-
-
-# --8<-- [start:relu_loops]
-@njit(cache=True)
-def _relu_forward_loop(z, a):
-    for k in range(z.size):
-        # a_k ← max(z_k, 0)
-        a[k] = z[k] if z[k] > 0.0 else 0.0
-
-
-@njit(cache=True)
-def _relu_backward_loop(z, grad_out, grad_in):
-    for k in range(z.size):
-        # (∂L/∂z)_k ← (∂L/∂a)_k·1[z_k > 0]   (derivative taken as 0 at z_k = 0, as torch does)
-        grad_in[k] = grad_out[k] if z[k] > 0.0 else 0.0
-# --8<-- [end:relu_loops]
 
 
 # --8<-- [start:softmax_cross_entropy_loop]
@@ -281,6 +267,8 @@ def _dense_backward_t(x, kernel_t, delta, *, with_grad_x: bool):
 def relu_forward(x):
     r"""The rectified linear unit, $\max(x, 0)$, element by element.
 
+    The package's one ReLU, `glossary_dl.activations.relu`, under the name of this chapter.
+
     Parameters
     ----------
     x : array_like of float32 or float64, any shape
@@ -305,10 +293,7 @@ def relu_forward(x):
     \frac{\partial \operatorname{relu}}{\partial z} = 1[z > 0] .
     $$
     """
-    z = as_float_array(x, "x")
-    a = np.empty_like(z)
-    _relu_forward_loop(z.reshape(-1), a.reshape(-1))
-    return a
+    return relu(x)  # the one ReLU, glossary_dl.activations.relu
 
 
 def relu_backward(x, grad_out):
@@ -465,7 +450,7 @@ class DenseNetwork:
 
     def __init__(self, layer_sizes, seed=None, dtype=np.float32):
         self.layer_sizes = _check_layer_sizes(layer_sizes)
-        self.dtype = _check_dtype(dtype)
+        self.dtype = check_float_dtype(dtype)
         if seed is not None:
             seed = check_int(seed, "seed", low=0)
         rng = np.random.default_rng(seed)
@@ -628,12 +613,3 @@ def _check_layer_sizes(layer_sizes) -> tuple[int, ...]:
         sizes.append(int(size))
     return tuple(sizes)
 
-
-def _check_dtype(dtype) -> np.dtype:
-    try:
-        resolved = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"dtype must be numpy.float32 or numpy.float64, got {dtype!r}") from None
-    if resolved not in FLOAT_DTYPES:
-        raise TypeError(f"dtype must be numpy.float32 or numpy.float64, got {resolved}")
-    return resolved

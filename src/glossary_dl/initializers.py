@@ -25,7 +25,7 @@ import numbers
 import numpy as np
 from numba import njit
 
-from glossary_dl._validation import FLOAT_DTYPES
+from glossary_dl._validation import check_float_dtype
 
 __all__ = [
     "compute_fans",
@@ -86,15 +86,6 @@ def _check_shape(shape) -> tuple[int, ...]:
     return tuple(dims)
 
 
-def _check_dtype(dtype) -> np.dtype:
-    try:
-        resolved = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"dtype must be 'float32' or 'float64', got {dtype!r}") from None
-    if resolved not in FLOAT_DTYPES:
-        raise TypeError(f"dtype must be 'float32' or 'float64', got {resolved}")
-    return resolved
-
 
 def _generator(seed) -> np.random.Generator:
     if isinstance(seed, np.random.Generator):
@@ -127,7 +118,7 @@ def _fans(shape: tuple[int, ...]) -> tuple[int, int]:
 def _variance_scaling(shape, seed, dtype, scale: float, mode: str, distribution: str) -> np.ndarray:
     """The common body of the six schemes (Keras' ``VarianceScaling``)."""
     shape = _check_shape(shape)
-    dtype = _check_dtype(dtype)
+    dtype = check_float_dtype(dtype)
     rng = _generator(seed)
     fan_in, fan_out = _fans(shape)
     # s² = scale / f_in, or scale / ((f_in + f_out)/2) for the Glorot average

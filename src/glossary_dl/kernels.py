@@ -24,7 +24,8 @@ import numpy as np
 from numba import njit, prange
 
 from glossary_dl._dots import PANEL, TILE, _block_dots
-from glossary_dl._vector_math import exp_nonpositive
+from glossary_dl._parallel import threads_for
+from glossary_dl._vector_math import exp_nonpositive, tanh_real
 from glossary_dl._validation import as_float_array, check_finite, check_real
 
 __all__ = ["linear_kernel", "polynomial_kernel", "rbf_kernel", "sigmoid_kernel", "KernelSVC"]
@@ -41,13 +42,15 @@ def _run_balanced(loop, X, Y, symmetric, *args):
 
     The loop fills K (the last argument); with ``symmetric`` only its upper triangle, mirrored here.
     """
+    K = args[-1]
     previous = numba.set_parallel_chunksize(_CHUNK_TASKS)
     try:
-        loop(X, Y, symmetric, _n_tasks(args[-1]), *args)
+        with threads_for(K.size * X.shape[1]):
+            loop(X, Y, symmetric, _n_tasks(K), *args)
+            if symmetric:
+                _mirror_upper_loop(K)
     finally:
         numba.set_parallel_chunksize(previous)
-    if symmetric:
-        _mirror_upper_loop(args[-1])
 
 
 # ---------------------------------------------------------------------------- validation
@@ -189,8 +192,8 @@ def _sigmoid_loop(X, Y, symmetric, n_tasks, gamma, coef0, K):
         i0, j0, j_start, xy = _gram_piece(X, Y, symmetric, task)
         for r in range(xy.shape[0]):
             for j in range(j_start, j0 + xy.shape[1]):
-                # K_ij = tanh(γ x_i·x'_j + c_0)
-                K[i0 + r, j] = math.tanh(gamma * xy[r, j - j0] + coef0)
+                # K_ij = tanh(γ x_i·x'_j + c_0)   (tanh through exp_nonpositive: vectorised)
+                K[i0 + r, j] = tanh_real(gamma * xy[r, j - j0] + coef0)
 
 
 # ---------------------------------------------------------------------------- kernels

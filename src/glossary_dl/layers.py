@@ -8,19 +8,12 @@ the Keras layout, shape (in, out).
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from glossary_dl._dots import _transposed
-from glossary_dl._validation import FLOAT_DTYPES, all_finite, as_float_array, check_int
-from glossary_dl.activations import softmax, softmax_grad
-from glossary_dl.backprop import (
-    _dense_backward_t,
-    _dense_forward_t,
-    _relu_backward_loop,
-    _relu_forward_loop,
-)
+from glossary_dl._validation import all_finite, as_float_array, check_float_dtype, check_int
+from glossary_dl.activations import _relu_backward_loop, _relu_forward_loop, softmax, softmax_grad
+from glossary_dl.backprop import _dense_backward_t, _dense_forward_t
 from glossary_dl.initializers import glorot_uniform
 
 __all__ = ["Dense"]
@@ -97,7 +90,7 @@ class Dense:
         if seed is not None and not isinstance(seed, np.random.Generator):
             seed = check_int(seed, "seed", low=0)
         self.seed = seed
-        self.dtype = _check_dtype(dtype)
+        self.dtype = check_float_dtype(dtype)
         # W is held transposed, shape (units, n_in), as torch.nn.Linear holds its weight: every
         # entry of xW is then a dot product of two contiguous rows (see glossary_dl._dots)
         self._kernel_t: np.ndarray | None = None
@@ -253,14 +246,3 @@ class Dense:
         # ∂L/∂W = Xᵀ·δ, ∂L/∂b = Σ_n δ_n, ∂L/∂X = δ·Wᵀ
         return _dense_backward_t(x, self._kernel_t, delta, with_grad_x=with_grad_x)
 
-
-def _check_dtype(dtype) -> np.dtype:
-    if isinstance(dtype, numbers.Number) or dtype is None:
-        raise TypeError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
-    try:
-        resolved = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"dtype must be 'float32' or 'float64', got {dtype!r}") from None
-    if resolved not in FLOAT_DTYPES:
-        raise TypeError(f"dtype must be 'float32' or 'float64', got {resolved}")
-    return resolved

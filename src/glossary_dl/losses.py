@@ -19,13 +19,16 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from glossary_dl._dots import _FASTMATH
 from glossary_dl._validation import (
+    all_within,
     as_float_array,
     as_label_array,
     check_bool,
     check_in_unit_interval,
     check_same_shape,
 )
+from glossary_dl._vector_math import exp_nonpositive
 
 __all__ = [
     "mean_squared_error",
@@ -63,7 +66,7 @@ def _prepare_target(y_true, y_pred: np.ndarray, *, unit_interval: bool) -> np.nd
         raise ValueError(f"y_true and y_pred must have the same shape, got () and {y_pred.shape}")
     y_true = array
     check_same_shape(y_true, "y_true", y_pred, "y_pred")
-    if unit_interval and (np.any(y_true < 0.0) or np.any(y_true > 1.0)):
+    if unit_interval and not all_within(y_true, 0.0, 1.0):
         raise ValueError("y_true must hold target probabilities in [0, 1]")
     return y_true
 
@@ -83,7 +86,7 @@ def _prepare_labels(y_true, y_pred: np.ndarray) -> np.ndarray:
         raise ValueError(
             f"y_true must have one label per row of y_pred ({n_samples}), got {labels.shape[0]}"
         )
-    if np.any(labels < 0) or np.any(labels >= n_classes):
+    if not all_within(labels, 0, n_classes - 1):
         raise ValueError(
             f"y_true must hold class labels in [0, {n_classes}), got values from "
             f"{labels.min()} to {labels.max()}"
@@ -310,16 +313,15 @@ def binary_crossentropy_grad(y_true, y_pred, from_logits=False):
 
 
 # --8<-- [start:bce_loop]
-@njit(cache=True)
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
 def _sigmoid(z):
-    # σ(z) = 1/(1 + e^{−z}), written so that exp never overflows
-    if z >= 0.0:
-        return 1.0 / (1.0 + np.exp(-z))
-    e = np.exp(z)
-    return e / (1.0 + e)
+    # σ(z) = 1/(1 + e^{−z}) for z ≥ 0 and e^{z}/(1 + e^{z}) for z < 0: with e = e^{−|z|} ≤ 1, exp never
+    # overflows (and exp_nonpositive, vectorised, applies)
+    e = exp_nonpositive(-abs(z))
+    return 1.0 / (1.0 + e) if z >= 0.0 else e / (1.0 + e)
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
 def _bce_loop(y_true, y_pred, from_logits, low, high):
     n_rows, n_cols = y_pred.shape
     total = 0.0
@@ -329,7 +331,7 @@ def _bce_loop(y_true, y_pred, from_logits, low, high):
             if from_logits:
                 z = float(y_pred[m, d])
                 # ℓ = max(z, 0) − z·y + ln(1 + e^{−|z|})   (never exp of a large positive number)
-                total += max(z, 0.0) - z * y + np.log1p(np.exp(-abs(z)))
+                total += max(z, 0.0) - z * y + np.log1p(exp_nonpositive(-abs(z)))
             else:
                 # ỹ = min(max(ŷ, ε), 1 − ε)
                 p = min(max(float(y_pred[m, d]), low), high)
@@ -339,7 +341,7 @@ def _bce_loop(y_true, y_pred, from_logits, low, high):
     return total / (n_rows * n_cols)
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
 def _bce_grad_loop(y_true, y_pred, from_logits, low, high, grad):
     n_rows, n_cols = y_pred.shape
     scale = 1.0 / (n_rows * n_cols)
@@ -462,7 +464,7 @@ def categorical_crossentropy_grad(y_true, y_pred, from_logits=False):
 
 
 # --8<-- [start:cce_loop]
-@njit(cache=True)
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
 def _log_sum_exp_row(z, m):
     n_classes = z.shape[1]
     # z^max_m = max_k z_mk, so that every exponent below is ≤ 0
@@ -472,12 +474,12 @@ def _log_sum_exp_row(z, m):
     # Σ_k e^{z_mk − z^max_m} ∈ [1, C]
     total = 0.0
     for k in range(n_classes):
-        total += np.exp(float(z[m, k]) - z_max)
+        total += exp_nonpositive(float(z[m, k]) - z_max)
     # ln Σ_k e^{z_mk} = z^max_m + ln Σ_k e^{z_mk − z^max_m}
     return z_max + np.log(total)
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
 def _cce_loop(y_true, y_pred, from_logits, low, high):
     n_rows, n_classes = y_pred.shape
     total = 0.0
@@ -501,7 +503,7 @@ def _cce_loop(y_true, y_pred, from_logits, low, high):
     return total / n_rows
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
 def _cce_grad_loop(y_true, y_pred, from_logits, low, high, grad):
     n_rows, n_classes = y_pred.shape
     scale = 1.0 / n_rows
@@ -514,7 +516,7 @@ def _cce_grad_loop(y_true, y_pred, from_logits, low, high, grad):
                 y_sum += float(y_true[m, c])
             for j in range(n_classes):
                 # s_mj = e^{z_mj − ln Σ_k e^{z_mk}}
-                s = np.exp(float(y_pred[m, j]) - lse)
+                s = exp_nonpositive(float(y_pred[m, j]) - lse)
                 # ∂L/∂z_mj = (s_mj·Σ_c y_mc − y_mj)/M
                 grad[m, j] = scale * (s * y_sum - float(y_true[m, j]))
         else:
@@ -642,7 +644,7 @@ def _prepare_sparse(y_true, y_pred, from_logits: bool):
 
 
 # --8<-- [start:sparse_cce_loop]
-@njit(cache=True)
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
 def _sparse_cce_loop(labels, y_pred, from_logits, low, high):
     n_samples, n_classes = y_pred.shape
     total = 0.0
@@ -662,7 +664,7 @@ def _sparse_cce_loop(labels, y_pred, from_logits, low, high):
     return total / n_samples
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
 def _sparse_cce_grad_loop(labels, y_pred, from_logits, low, high, grad):
     n_samples, n_classes = y_pred.shape
     scale = 1.0 / n_samples
@@ -672,7 +674,7 @@ def _sparse_cce_grad_loop(labels, y_pred, from_logits, low, high, grad):
             lse = _log_sum_exp_row(y_pred, n)
             for j in range(n_classes):
                 # ∂L/∂z_nj = (s_nj − 1[j = t])/N, s_nj = e^{z_nj − ln Σ_k e^{z_nk}}
-                grad[n, j] = scale * np.exp(float(y_pred[n, j]) - lse)
+                grad[n, j] = scale * exp_nonpositive(float(y_pred[n, j]) - lse)
             grad[n, t] -= scale
         else:
             # S_n = Σ_k ŷ_nk

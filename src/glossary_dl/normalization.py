@@ -22,7 +22,7 @@ import numbers
 import numpy as np
 from numba import njit
 
-from glossary_dl._validation import as_float_array, check_bool, check_real
+from glossary_dl._validation import as_float_array, check_bool, check_float_dtype, check_real
 
 __all__ = ["BatchNormalization", "batch_norm_backward", "batch_norm_forward"]
 
@@ -439,13 +439,12 @@ class BatchNormalization:
         ValueError
             If ``n_channels`` is below 1.
         """
-        from glossary_dl.backprop import _check_dtype  # the same dtype rule as DenseNetwork
 
         if isinstance(n_channels, (bool, np.bool_)) or not isinstance(n_channels, numbers.Integral):
             raise TypeError(f"n_channels must be an integer, got {n_channels!r}")
         if n_channels < 1:
             raise ValueError(f"n_channels must be >= 1, got {n_channels}")
-        dtype = _check_dtype(dtype)
+        dtype = check_float_dtype(dtype)
         self.gamma = np.ones(n_channels, dtype)
         self.beta = np.zeros(n_channels, dtype)
         self.moving_mean = np.zeros(n_channels, dtype)

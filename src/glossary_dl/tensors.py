@@ -21,7 +21,11 @@ import numbers
 import numpy as np
 from numba import njit
 
+from glossary_dl._dots import _FASTMATH, _batched_transpose_loop, _dots_loop
+from glossary_dl._dots import _transposed as _matrix_transposed
+from glossary_dl._parallel import PARALLEL_MIN_WORK
 from glossary_dl._validation import as_float_array, check_bool, check_int, check_same_shape
+from glossary_dl.activations import relu
 
 __all__ = [
     "elementwise_relu",
@@ -72,14 +76,7 @@ def _shape_array(shape: tuple[int, ...]) -> np.ndarray:
 
 # ---------------------------------------------------------------- element-wise
 # --8<-- [start:elementwise_loops]
-@njit(cache=True)
-def _relu_loop(x, out):
-    for p in range(x.size):
-        # out_p ← max(x_p, 0)
-        out[p] = x[p] if x[p] > 0.0 else 0.0
-
-
-@njit(cache=True)
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
 def _add_loop(x, y, out):
     for p in range(x.size):
         # out_p ← x_p + y_p   (same shape: position p means the same index in all three)
@@ -90,9 +87,9 @@ def _add_loop(x, y, out):
 def elementwise_relu(x):
     r"""The rectified linear unit applied to every entry of a tensor, $\max(x, 0)$.
 
-    Equals ``np.maximum(x, 0.0)``. The training version with its gradient is
-    ``glossary_dl.backprop.relu_forward``; this one is the element-wise
-    operation as chapter 2 writes it, a loop over every entry.
+    Equals ``np.maximum(x, 0.0)``. It is the one ReLU of the package,
+    ``glossary_dl.activations.relu`` (with its gradient ``relu_grad``), under the name of the
+    element-wise operation as chapter 2 writes it, a loop over every entry.
 
     Parameters
     ----------
@@ -119,10 +116,7 @@ def elementwise_relu(x):
     \operatorname{relu}(x)_{i_1 \dots i_n} = \max(x_{i_1 \dots i_n}, 0).
     $$
     """
-    x = _tensor(x, "x")
-    out = np.empty_like(x)
-    _relu_loop(x.reshape(-1), out.reshape(-1))
-    return out
+    return relu(x)  # the one ReLU loop, glossary_dl.activations.relu
 
 
 def elementwise_add(x, y):
@@ -262,12 +256,34 @@ def broadcast_add(x, y):
     shape = _broadcast_shape(x.shape, y.shape)
     rank = len(shape)
     out = np.empty(shape, dtype=x.dtype)
+    for full, part in ((x, y), (y, x)):
+        if full.shape == shape and 0 < part.size < full.size and _is_trailing_block(part.shape, shape):
+            # the common case, a bias: part repeats along the leading axes, so out is rows of
+            # full plus the same row of part, without the index walk
+            _add_row_loop(full.reshape(-1, part.size), part.reshape(-1), out.reshape(-1, part.size))
+            return out
     _broadcast_add_loop(
         x.reshape(-1), _broadcast_strides(x.shape, rank),
         y.reshape(-1), _broadcast_strides(y.shape, rank),
         _shape_array(shape), out.reshape(-1),
     )
     return out
+
+
+@njit(cache=True)
+def _add_row_loop(rows, row, out):
+    for i in range(rows.shape[0]):
+        for j in range(rows.shape[1]):
+            # out_{i,j} ← x_{i,j} + y_j   (y broadcast along the leading axes)
+            out[i, j] = rows[i, j] + row[j]
+
+
+def _is_trailing_block(part_shape: tuple[int, ...], shape: tuple[int, ...]) -> bool:
+    """Whether ``part`` (its leading 1s aside) is the trailing axes of ``shape``: a repeated block."""
+    trimmed = tuple(part_shape)
+    while trimmed and trimmed[0] == 1:
+        trimmed = trimmed[1:]
+    return len(trimmed) <= len(shape) and tuple(shape[len(shape) - len(trimmed):]) == trimmed
 
 
 # ---------------------------------------------------------------- tensor product
@@ -423,7 +439,9 @@ def matrix_dot(A, B):
 
     Entry $C_{ij}$ is the dot product of row $i$ of $A$ with column $j$ of $B$.
     The loop runs over $i$, then $k$, then $j$, so its innermost loop reads a
-    row of $B$ and writes a row of $C$, both contiguous in memory.
+    row of $B$ and writes a row of $C$, both contiguous in memory. From $2^{18}$
+    multiply-adds on, the same sums run as dot products of rows of $A$ and of
+    $B^\top$ in register tiles on every thread (``glossary_dl._dots``), still in float64.
     """
     A, B = _named_pair(A, "A", B, "B")
     _check_rank(A, "A", 2, "matrix")
@@ -433,7 +451,13 @@ def matrix_dot(A, B):
             f"A.shape[1] must equal B.shape[0] (the summed axis), got shapes {A.shape} and {B.shape}"
         )
     out = np.zeros((A.shape[0], B.shape[1]), dtype=np.float64)
-    _matrix_dot_loop(A, B, out)
+    work = A.shape[0] * A.shape[1] * B.shape[1]
+    if work < PARALLEL_MIN_WORK:
+        _matrix_dot_loop(A, B, out)
+    else:
+        # the same sums, C = A·(Bᵀ)ᵀ, as dot products of contiguous rows in 4 × 4 register tiles on
+        # every thread (glossary_dl._dots); still accumulated in float64, out's dtype
+        _dots_loop(A, _matrix_transposed(B), out)
     return out.astype(A.dtype)
 
 
@@ -614,11 +638,34 @@ def transpose(x, axes=None):
 
 def _transposed(x: np.ndarray, order: tuple[int, ...]) -> np.ndarray:
     out = np.empty(tuple(x.shape[a] for a in order), dtype=x.dtype)
+    swap = _block_swap(order)
+    if swap is not None:
+        # order = (0, …, p−1, q, …, n−1, p, …, q−1): for every index of the first p axes, a matrix of
+        # R = Π d_p…d_{q−1} rows and S = Π d_q…d_{n−1} columns is transposed; the blocked copy of
+        # glossary_dl._dots reads and writes whole cache lines, where the index walk below does not
+        p, q = swap
+        batch, rows, cols = (int(np.prod(x.shape[:p], dtype=np.int64)), int(np.prod(x.shape[p:q], dtype=np.int64)),
+                             int(np.prod(x.shape[q:], dtype=np.int64)))
+        _batched_transpose_loop(x.reshape(batch, rows, cols), out.reshape(batch, cols, rows))
+        return out
     _transpose_loop(
         x.reshape(-1), _c_strides(x.shape),
         np.array(order, dtype=np.int64), _shape_array(out.shape), out.reshape(-1),
     )
     return out
+
+
+def _block_swap(order: tuple[int, ...]) -> tuple[int, int] | None:
+    """(p, q) when ``order`` keeps axes 0…p−1 and swaps the blocks p…q−1 and q…n−1, else None."""
+    n = len(order)
+    p = 0
+    while p < n and order[p] == p:
+        p += 1
+    if p == n:
+        return None  # the identity: no swap
+    q = order[p]
+    expected = tuple(range(p)) + tuple(range(q, n)) + tuple(range(p, q))
+    return (p, q) if tuple(order) == expected else None
 
 
 def _c_strides(shape: tuple[int, ...]) -> np.ndarray:
