@@ -44,28 +44,24 @@ def all_blocks():
     return [block for page in all_pages() for block in page_blocks(page, DOCS)]
 
 
+def as_reader(environment, home: Path) -> dict:
+    """How a reader's shell runs ``environment`` (a tests/wheel_env.py WheelEnv): its python first
+    on PATH, a home of its own, none of the test run's variables."""
+    env = {key: value for key, value in environment.environ(HOME=str(home), MPLBACKEND="Agg").items()
+           if key not in NOT_THE_READERS}
+    return {"python": environment.python, "wheel": environment.wheel, "env": env, "home": home}
+
+
 @pytest.fixture(scope="module")
-def reader_env(tmp_path_factory):
-    """A fresh virtual environment outside the repository with the site's wheel alone installed in it."""
-    from reader import built_distributions  # the hook's own build: the wheel the site serves
-
-    wheel, = built_distributions(("glossary_dl-0.1.0-py3-none-any.whl",))
-    home = tmp_path_factory.mktemp("reader-home")
-    venv = home / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    python = venv / "bin" / "python"
-    _pip(python, str(wheel))
-    env = {key: value for key, value in os.environ.items() if key not in NOT_THE_READERS}
-    env.update(HOME=str(home), PATH=f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}", MPLBACKEND="Agg")
-    return {"python": python, "wheel": wheel, "env": env, "home": home}
+def reader_env(wheel_env, tmp_path_factory):
+    """The site's wheel installed alone in a fresh virtual environment outside the repository."""
+    return as_reader(wheel_env, tmp_path_factory.mktemp("reader-home"))
 
 
-def _pip(python: Path, *requirements: str) -> None:
-    # the pinned versions, as the README's commands use; pip's own output only on failure
-    run = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                          "-c", str(ROOT / "requirements" / "constraints.txt"), *requirements],
-                         capture_output=True, text=True)
-    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-4000:]
+@pytest.fixture(scope="module")
+def reader_env_with_extras(wheel_env_factory, tmp_path_factory):
+    """The same wheel with the light extras, in a fresh environment of its own."""
+    return as_reader(wheel_env_factory("oracles", "notebooks"), tmp_path_factory.mktemp("reader-home"))
 
 
 # Runs one page's blocks in the reader's interpreter: each block in a fresh namespace, from a fresh
@@ -132,11 +128,11 @@ def test_every_block_without_a_needs_line_runs_with_the_package_alone(reader_env
     assert not problems, "\n\n".join(problems)
 
 
-def test_every_term_page_notebook_runs_with_the_extras_and_prints_the_page_output(reader_env, tmp_path):
+def test_every_term_page_notebook_runs_with_the_extras_and_prints_the_page_output(reader_env_with_extras, tmp_path):
     import nbclient
     import nbformat
 
-    _pip(reader_env["python"], f"glossary-dl[oracles,notebooks] @ {reader_env['wheel'].as_uri()}")
+    reader_env = reader_env_with_extras
     kernels = tmp_path / "jupyter" / "kernels" / "reader"
     kernels.mkdir(parents=True)
     argv = ["env", *(f"--unset={name}" for name in NOT_THE_READERS), f"HOME={reader_env['home']}", "MPLBACKEND=Agg",

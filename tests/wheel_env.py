@@ -13,7 +13,7 @@ session-scoped: the wheel is built once per test run, and each environment made 
 
 Never install into ``wheel_env`` itself: other tests rely on it holding the package alone; ask
 the factory for an environment with the extras instead (one venv per set of extras, cached).
-The wheel is built with ``pip wheel . --no-deps``; everything is installed with
+The wheel is the one the site serves (``python -m build`` in the site's hook); everything is installed with
 ``-c requirements/constraints.txt`` (the pinned versions, pip's cache warm).
 """
 
@@ -67,10 +67,13 @@ class WheelEnv:
                               capture_output=True, text=True, encoding="utf-8", timeout=timeout)
 
 
-def build_wheel(out: Path) -> Path:
-    _check([sys.executable, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check", "--no-deps",
-            "-w", str(out), str(ROOT)])
-    (wheel,) = out.glob("glossary_dl-*.whl")
+def build_wheel() -> Path:
+    """The wheel the site serves: the site's build hook makes it (``python -m build``), once per
+    state of the source (docs/_hooks/reader.py)."""
+    sys.path.insert(0, str(ROOT / "docs" / "_hooks"))
+    from reader import built_distributions, wheel_name
+
+    (wheel,) = built_distributions((wheel_name(),))
     return wheel
 
 
@@ -83,9 +86,9 @@ def make_env(folder: Path, wheel: Path, extras: tuple[str, ...] = ()) -> WheelEn
 
 
 @pytest.fixture(scope="session")
-def wheel(tmp_path_factory) -> Path:
-    """This checkout's wheel, built once per session."""
-    return build_wheel(tmp_path_factory.mktemp("dist"))
+def wheel() -> Path:
+    """This checkout's wheel, the one the site serves."""
+    return build_wheel()
 
 
 @pytest.fixture(scope="session")

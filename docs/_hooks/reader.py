@@ -37,9 +37,13 @@ DIST_SOURCES = ("pyproject.toml", "README.md", "src/glossary_dl")
 _site: dict = {}
 
 
+def wheel_name() -> str:
+    return f"glossary_dl-{_project()['version']}-py3-none-any.whl"
+
+
 def on_config(config):
     project = _project()
-    wheel = f"glossary_dl-{project['version']}-py3-none-any.whl"
+    wheel = wheel_name()
     site_url = (config.site_url or "http://127.0.0.1:8000/").rstrip("/") + "/"
     _site.update(
         site_url=site_url,
