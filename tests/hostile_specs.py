@@ -801,6 +801,12 @@ spec(
     build=lambda rng, dt: {"path": _mnist_npz(int(rng.integers(1, 4)), int(rng.integers(1, 3)), int(rng.integers(0, 99)))},
     call=_load_mnist,  # the path argument's types and values: tests/test_datasets.py
 )
+spec(
+    name="glossary_dl.datasets.load_mnist_sample",
+    build=lambda rng, dt: {"train_size": int(rng.integers(1, 10_000))},
+    call=datasets.load_mnist_sample,  # train_size's types and values: tests/test_datasets.py
+    max_examples=5,  # each call reads the shipped 1.6 MB files
+)
 
 # ------------------------------------------------------------------ layers
 _DT_NAME = {np.float64: "float64", np.float32: "float32"}

@@ -157,7 +157,7 @@ def test_verify_says_what_it_skipped_and_why(cli):
 
 @pytest.mark.slow  # installs PyTorch, Keras and scikit-learn into a second environment (minutes)
 def test_with_the_oracles_extra_verify_compares_and_run_runs_everything(wheel_env_factory, tmp_path):
-    env = wheel_env_factory("oracles")
+    env = wheel_env_factory("oracles", "notebooks")  # the reader's path uses the same environment
     command = [str(env.bin / "glossary-dl")]
     done = subprocess.run([*command, "verify", "relu"], cwd=tmp_path, capture_output=True, text=True,
                           encoding="utf-8", env=env.environ(), timeout=600)
