@@ -197,8 +197,8 @@ def _header(results: dict) -> str:
     rewrites this page without measuring anything.
     **Measured at commit `{results['machine']['git_commit']}`** ({results['machine']['date'][:16].replace('T', ' ')} UTC):
     every number below comes from that commit's code. A commit that ships this page after it may change
-    only the results file, this page and the notes; any other change to the code means the page must be
-    measured again.{'''
+    only the results file, this page, the notes and the wording of the page (`benchmarks/report.py`);
+    any change to `src/` means the page must be measured again.{'''
     **Quick mode:** tiny sizes and one or two rounds, a smoke test of the benchmarks, not a measurement.'''
                                                     if quick else ''}
 
