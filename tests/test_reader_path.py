@@ -97,7 +97,7 @@ def _run_page_blocks(blocks, reader_env, folder: Path) -> list[str]:
         elif block.expected_output is not None and result["stdout"] != block.expected_output:
             problems.append(f"{block.where}: printed\n{result['stdout']}\nbut the page shows\n{block.expected_output}")
     for block in (b for b in blocks if b.language != "python"):
-        shell = subprocess.run(["bash", "-e", "-c", block.code], cwd=folder, env=reader_env["env"],
+        shell = subprocess.run(["bash", "-c", block.code], cwd=folder, env=reader_env["env"],
                                capture_output=True, text=True, timeout=600)
         if shell.returncode != 0:
             problems.append(f"{block.where}: exit status {shell.returncode}\n{shell.stderr[-1500:]}")

@@ -313,7 +313,9 @@ def binary_crossentropy_grad(y_true, y_pred, from_logits=False):
 
 
 # --8<-- [start:bce_loop]
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+# No reassociation here: it would merge the two steps of exp_nonpositive's argument reduction
+# ((z − n·ln2_hi) − n·ln2_lo) and cost σ(−400) 60 ulp (tests/test_activations.py: fast path).
+@njit(cache=True, error_model="numpy")
 def _sigmoid(z):
     # σ(z) = 1/(1 + e^{−z}) for z ≥ 0 and e^{z}/(1 + e^{z}) for z < 0: with e = e^{−|z|} ≤ 1, exp never
     # overflows (and exp_nonpositive, vectorised, applies)
