@@ -80,11 +80,29 @@ def formula_text(markdown: str) -> str:
     spans = CODE_SPAN.findall(text)  # code is not LaTeX: kept aside, put back verbatim
     text = CODE_SPAN.sub("\x00", text)
     text = re.sub(r"(?<!\\)%", r"\\%", text)  # a percent sign in prose is not a LaTeX comment
+    text = _grouped_scripts(text)
     text = LatexNodes2Text(math_mode="text").latex_to_text(text)
     for span in spans:
         text = text.replace("\x00", span, 1)
     lines = [re.sub(r"(?<=\S) {2,}", "  ", line.rstrip()) for line in text.splitlines()]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
+
+
+SCRIPT_GROUP = re.compile(r"([_^])\{([^{}]*)\}")
+
+
+def _grouped_scripts(latex: str) -> str:
+    """``θ_{t+1}`` → ``θ_(t+1)``: latex2text drops the braces, and ``θ_t+1`` reads as θ_t + 1.
+
+    Innermost groups first, so ``e^{x_i - x^{max}}`` becomes ``e^(x_i - x^(max))``; a one-character
+    group needs no parentheses (``x^{2}`` → ``x^2``).
+    """
+    while True:
+        grouped = SCRIPT_GROUP.sub(lambda m: m.group(1) + (m.group(2) if len(m.group(2).strip()) <= 1
+                                                           else f"({m.group(2).strip()})"), latex)
+        if grouped == latex:
+            return latex
+        latex = grouped
 
 
 def block_record(block, section: str, extras: dict) -> dict:

@@ -66,6 +66,9 @@ def test_formula_text_is_converted_by_pylatexenc():
     text = package_data.formula_text(r"With $\eta$ fixed: $$\theta \leftarrow \theta - \eta\, g_t$$ (`a_b`), 5%.")
     assert "θ" in text and "η" in text and "←" in text
     assert "`a_b`" in text and "5%" in text  # code spans kept verbatim, % not a comment
+    # a subscript or superscript of more than one character keeps its grouping
+    grouped = package_data.formula_text(r"$\theta_{t+1} = e^{x_i - x^{\max}} + x^{2}$")
+    assert grouped == "θ_(t+1) = e^(x_i - x^(max)) + x^2", grouped
 
 
 def test_a_term_on_a_shared_page_has_its_own_section():
