@@ -194,7 +194,9 @@ def test_not_found_page(context, base_url):
         link = page.get_by_role("link", name=name, exact=True).last
         assert urlparse(link.evaluate("a => a.href")).path == path
     page.locator("article label[for='__search']").click()
-    page.locator("input.md-search__input").fill("momentum")
+    box = page.locator("input.md-search__input")
+    box.fill("momentum")
+    box.press("End")  # the search reads the box on keyup
     page.locator(".md-search-result__item").first.wait_for(state="visible", timeout=10000)
 
 

@@ -8,6 +8,7 @@ const MAP_MIN_SCALE = 0.72;
 
 function drawConceptMaps() {
   document.querySelectorAll(".concept-map").forEach(drawConceptMap);
+  document.dispatchEvent(new Event("glossary:rendered"));  // readers.js: a tab stop if it scrolls
 }
 
 function boxWidth(label) {

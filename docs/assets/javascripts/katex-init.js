@@ -16,6 +16,8 @@ function renderMath() {
   document.querySelectorAll(".jp-MarkdownOutput, .jp-RenderedMarkdown").forEach((el) =>
     renderMathInElement(el, options)
   );
+  // the page's size changed: readers.js gives the formulas now too wide a tab stop
+  document.dispatchEvent(new Event("glossary:rendered"));
 }
 // navigation.instant swaps page content without a reload: render on every swap.
 if (typeof document$ !== "undefined") {

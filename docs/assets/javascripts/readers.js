@@ -1,11 +1,15 @@
 // What the pages need in the browser, for every reader.
 // A region that scrolls sideways (a wide table, a long code line, a wide formula) must be
 // reachable with the keyboard: it gets a tab stop, and only while it actually overflows.
-const SCROLLERS = ".md-typeset__scrollwrap, .md-typeset pre > code, .katex-display, .concept-map, .jp-OutputArea-output pre, .jp-InputArea-editor pre";
+const SCROLLERS = ".md-typeset__scrollwrap, .md-typeset pre > code, .katex-display, .concept-map, .jp-OutputArea-output, .jp-OutputArea-output pre, .jp-InputArea-editor pre, .highlight-ipynb";
 
 function tabStopsForScrollers() {
   document.querySelectorAll(SCROLLERS).forEach((el) => {
-    const overflows = el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1;
+    const style = getComputedStyle(el);
+    const scrolls = (overflow) => overflow === "auto" || overflow === "scroll";
+    // as a browser counts it: any overflow, even of one pixel, along an axis that scrolls
+    const overflows = (scrolls(style.overflowX) && el.scrollWidth > el.clientWidth)
+      || (scrolls(style.overflowY) && el.scrollHeight > el.clientHeight);
     if (overflows && !el.hasAttribute("tabindex")) {
       el.setAttribute("tabindex", "0");
       el.dataset.readerTabStop = "";
@@ -28,6 +32,7 @@ onEveryPage(() => {
   setTimeout(tabStopsForScrollers, 100);
 });
 window.addEventListener("resize", tabStopsForScrollers);
+document.addEventListener("glossary:rendered", tabStopsForScrollers);  // math typeset, map drawn
 document.addEventListener("toggle", tabStopsForScrollers, true);  // a <details> opened
 
 // A figure wider than its column on this screen (a labelled graph shrunk onto a phone) opens,
