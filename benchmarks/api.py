@@ -385,6 +385,7 @@ NOT_TIMED = {
     "convolutions.separable_conv2d_cost": "arithmetic on shapes, no array work",
     "datasets.load_digits": "file reading, not a numeric function",
     "datasets.load_mnist": "file reading, not a numeric function",
+    "datasets.load_mnist_sample": "file reading (the shipped MNIST test set), not a numeric function",
     "hardware.cuda_backend": "reports which CUDA runs the kernels; no CPU counterpart",
     "hardware.cuda_elementwise_add": "a CUDA kernel (on the simulator without a GPU): teaching code, "
                                       "timed on a GPU only",
