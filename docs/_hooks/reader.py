@@ -95,7 +95,7 @@ def built_distributions(names: tuple[str, ...]) -> list[Path]:
     """The wheel and sdist of the current source, built once per source state (``python -m build``)."""
     folder = DIST_CACHE / _source_digest()
     if not all((folder / name).is_file() for name in names):
-        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(DIST_CACHE, ignore_errors=True)  # earlier states of the source are of no use
         folder.mkdir(parents=True)
         run = subprocess.run([sys.executable, "-m", "build", "--sdist", "--wheel", "--outdir", str(folder), str(ROOT)],
                              capture_output=True, text=True)
