@@ -63,7 +63,7 @@ def test_home_install_page_and_extras_give_the_command_from_the_sites_address(si
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(DOCS).as_posix())
 def test_every_block_that_needs_more_says_so_and_every_output_is_labelled(site_dir, page):
     html = built(site_dir, page)
-    blocks = [b for b in page_blocks(page, DOCS) if b.language == "python"]
+    blocks = page_blocks(page, DOCS)  # python and shell blocks; only python ones import
     extras = light_extras()
     expected = [needs_of(b, extras).labels for b in blocks if needs_of(b, extras)]
     shown = re.findall(r'<p class="glossary-needs"><strong>Needs (.*?):</strong>', html)

@@ -32,6 +32,9 @@ onEveryPage(() => {
   setTimeout(tabStopsForScrollers, 100);
 });
 window.addEventListener("resize", tabStopsForScrollers);
+// KaTeX's fonts arrive after the math is typeset and widen it: a formula can start to overflow then
+window.addEventListener("load", tabStopsForScrollers);
+if (document.fonts) document.fonts.ready.then(tabStopsForScrollers);
 document.addEventListener("glossary:rendered", tabStopsForScrollers);  // math typeset, map drawn
 document.addEventListener("toggle", tabStopsForScrollers, true);  // a <details> opened
 
