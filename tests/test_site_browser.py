@@ -582,6 +582,9 @@ def test_no_serious_accessibility_violations(reader_contexts, base_url, page_pat
     page = reader_contexts[size, scheme].new_page()
     page.goto(base_url + page_path, wait_until="networkidle")
     page.wait_for_timeout(200)  # math rendered, palette applied
+    # KaTeX's fonts can land after that and widen a formula: the page sets its tab stops when they
+    # are ready (readers.js); wait for the same moment, then one frame, as a reader's Tab would
+    page.evaluate("() => document.fonts.ready.then(() => new Promise(done => requestAnimationFrame(() => done())))")
     expected = "slate" if scheme == "dark" else "default"
     assert page.get_attribute("body", "data-md-color-scheme") == expected
     violations = serious_axe_violations(page)
