@@ -24,7 +24,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 sys.path.insert(0, str(DOCS / "_hooks"))
-from page_blocks import NeedsError, blocks_of_text, light_extras, needs_of, page_blocks  # noqa: E402
+from page_blocks import NeedsError, blocks_of_text, light_extras, needs_of, page_blocks, site_pages  # noqa: E402
 from page_notebooks import page_notebook  # noqa: E402
 
 pytestmark = pytest.mark.reader_path
@@ -36,12 +36,8 @@ NOT_THE_READERS = ("PYTHONPATH", "KERAS_BACKEND", "VIRTUAL_ENV", "NUMBA_DISABLE_
                    "COVERAGE_PROCESS_START", "GLOSSARY_SITE_DIR")
 
 
-def all_pages() -> list[Path]:
-    return sorted(p for p in DOCS.rglob("*.md") if not any(part.startswith("_") for part in p.relative_to(DOCS).parts))
-
-
 def all_blocks():
-    return [block for page in all_pages() for block in page_blocks(page, DOCS)]
+    return [block for page in site_pages(DOCS) for block in page_blocks(page, DOCS)]
 
 
 def as_reader(environment, home: Path) -> dict:

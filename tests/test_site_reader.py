@@ -16,12 +16,12 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 sys.path.insert(0, str(DOCS / "_hooks"))
-from page_blocks import light_extras, needs_of, page_blocks  # noqa: E402
+from page_blocks import light_extras, needs_of, page_blocks, site_pages  # noqa: E402
 
 WHEEL = "glossary_dl-0.1.0-py3-none-any.whl"
 SDIST = "glossary_dl-0.1.0.tar.gz"
 SITE_URL = "http://127.0.0.1:8000/"  # mkdocs.yml's site_url
-PAGES = sorted(p for p in DOCS.rglob("*.md") if not any(part.startswith("_") for part in p.relative_to(DOCS).parts))
+PAGES = site_pages(DOCS)
 
 
 def built(site_dir: Path, page: Path) -> str:

@@ -71,6 +71,12 @@ def blocks_of_text(text: str, page: str = "<text>") -> list[Block]:
     return found
 
 
+def site_pages(docs_dir: Path) -> list[Path]:
+    """The Markdown pages the site builds: every ``*.md`` outside the ``_``-folders (hooks, figures)."""
+    return sorted(p for p in docs_dir.rglob("*.md")
+                  if not any(part.startswith("_") for part in p.relative_to(docs_dir).parts))
+
+
 def page_blocks(path: Path, docs_dir: Path) -> list[Block]:
     """The blocks of one page of ``docs_dir``."""
     return blocks_of_text(path.read_text(encoding="utf-8"), path.relative_to(docs_dir).as_posix())

@@ -26,7 +26,7 @@ from mkdocs.structure.files import File
 
 sys.path.insert(0, str(Path(__file__).parent))
 import nbformat  # noqa: E402
-from page_blocks import LABELS, LIGHT_EXTRAS, NeedsError, ROOT, light_extras, needs_of, page_blocks  # noqa: E402
+from page_blocks import LABELS, LIGHT_EXTRAS, NeedsError, ROOT, light_extras, needs_of, page_blocks, site_pages  # noqa: E402
 from page_notebooks import notebook_path, page_notebook  # noqa: E402
 from reader_blocks import ReaderBlocksExtension  # noqa: E402
 
@@ -66,9 +66,7 @@ def _project() -> dict:
 def _check_needs(docs_dir: Path, extras) -> None:
     """Every block of every page needs only what the package or a light extra provides."""
     problems = []
-    for path in sorted(docs_dir.rglob("*.md")):
-        if any(part.startswith("_") for part in path.relative_to(docs_dir).parts):
-            continue
+    for path in site_pages(docs_dir):
         for block in page_blocks(path, docs_dir):
             try:
                 needs_of(block, extras)

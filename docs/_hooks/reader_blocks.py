@@ -58,7 +58,7 @@ class ReaderBlocks(Preprocessor):
     def _needs_lines(self, text: str) -> dict[int, list[str]]:
         """Line number of a block's fence → the Markdown of its "Needs" line."""
         found = {}
-        for block in blocks_of_text(text, page=getattr(self.md, "glossary_page", "<page>")):
+        for block in blocks_of_text(text, page="(the page being rendered)"):
             needs = needs_of(block, self.extras)
             if needs:
                 found[block.line] = [needs_line(needs, self.wheel_url), ""]
