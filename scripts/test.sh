@@ -7,8 +7,9 @@
 # the checkout (tracked files and untracked ones git does not ignore), in the fresh .venv that
 # command makes there with the [docs] extra alone, so a dependency that the main job misses
 # fails here. The build and the tests that do not need the site run side by side (one core
-# each on a 2-core machine); the tests that use the site run last and wait for the build
-# (tests/conftest.py: site_dir). The command fails when either fails.
+# each on a 2-core machine); the tests that use the site run in a second pytest process, which
+# waits for the build (tests/conftest.py: site_dir), beside the rest. The command fails when any
+# of the three fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -49,7 +50,24 @@ if ! command -v chromium >/dev/null; then
 fi
 
 test_status=0
-python -m pytest tests "$@" || test_status=$?
+if [ $# -eq 0 ]; then
+    # The whole run, as two processes side by side (one core each): the tests of the built site,
+    # which wait for the build above, and every other test. The site's tests write to a log
+    # that is shown when both have ended.
+    site_tests_log="$PWD/artifacts/site-tests.log"
+    python -m pytest tests -m built_site -p no:cacheprovider >"$site_tests_log" 2>&1 &
+    site_tests_pid=$!
+    trap 'kill "$build_pid" "$site_tests_pid" 2>/dev/null || true; rm -rf "$build_dir"' EXIT
+    echo "tests of the built site: started beside the others (log: artifacts/site-tests.log)"
+    python -m pytest tests -m "not built_site" || test_status=$?
+    site_tests_status=0
+    wait "$site_tests_pid" || site_tests_status=$?
+    echo "---------------------------------------------------------------- tests of the built site"
+    cat "$site_tests_log"
+    [ "$site_tests_status" -eq 0 ] || test_status=$site_tests_status
+else
+    python -m pytest tests "$@" || test_status=$?
+fi
 
 wait "$build_pid" || true
 build_status=$(cat "$build_dir/status" 2>/dev/null || echo "?")

@@ -84,6 +84,11 @@ def pytest_collection_modifyitems(session, config, items):
     _record_collected_items(session, config, items)
     # The modules that use the built site run last, each in its own order: scripts/test.sh
     # builds the site while the other tests run, and site_dir waits for that build.
+    # Each of their tests is marked ``built_site``: scripts/test.sh runs them in a process of their
+    # own (``-m built_site``), beside the rest (``-m "not built_site"``).
     site_modules = {item.module for item in items
                     if "site_dir" in getattr(item, "fixturenames", ()) and getattr(item, "module", None)}
+    for item in items:
+        if getattr(item, "module", None) in site_modules:
+            item.add_marker(pytest.mark.built_site)
     items.sort(key=lambda item: getattr(item, "module", None) in site_modules)  # stable sort

@@ -153,37 +153,6 @@ def test_every_source_page_was_built(site_dir):
         assert expected in built, f"{relative} was not built"
 
 
-def test_page_loads_offline_with_math_and_images(context, base_url, page_path):
-    page = context.new_page()
-    errors = []
-    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    blocked_before = len(_requests["blocked"])  # the context's route blocks and counts them
-    response = page.goto(base_url + page_path, wait_until="networkidle")
-    assert response is not None and response.status == 200
-    page.wait_for_timeout(200)  # let the math renderer run
-    formulas = page.locator(".arithmatex")
-    count = formulas.count()
-    rendered = page.locator(".arithmatex .katex").count()
-    raw = page.evaluate(
-        r"""() => [...document.querySelectorAll('.arithmatex')]
-                 .filter(e => !e.querySelector('.katex')).map(e => e.textContent.slice(0, 60))"""
-    )
-    assert not raw, f"unrendered math: {raw}"
-    assert rendered >= count
-    katex_errors = page.locator(".katex-error").count()
-    assert katex_errors == 0, page.locator(".katex-error").first.get_attribute("title")
-    broken = page.evaluate(
-        "() => [...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
-    )
-    assert not broken, f"images that did not load: {broken}"
-    foreign = _requests["blocked"][blocked_before:]
-    assert not foreign, f"requests to other hosts: {foreign}"
-    assert not errors, f"console errors: {errors}"
-    _pages_loaded.append(page_path)
-    page.close()
-
-
 def test_not_found_page(context, base_url):
     """An address that does not exist: the reader gets the search box and the ways back."""
     page = context.new_page()
@@ -221,45 +190,181 @@ _VISIBLE_TEXT = r"""() => {
 }"""
 
 
-@pytest.mark.parametrize("size", list({"phone": 0, "desktop": 0}))
-def test_no_test_name_is_visible_on_a_term_page(reader_contexts, base_url, size):
-    """A term page shows the proof in words; the tests' names wait in the collapsed table."""
-    page = reader_contexts[size, "light"].new_page()
-    for path in TERM_PAGE_PATHS:
-        page.goto(base_url + path, wait_until="domcontentloaded")
+# The moment a reader's screen is settled: every formula typeset by KaTeX (or marked as its
+# error), the concept map drawn where there is one, the fonts loaded (KaTeX's can land late and
+# widen a formula; readers.js sets the tab stops then), and one frame painted after that.
+_SETTLED = r"""() => new Promise((done, fail) => {
+    const deadline = performance.now() + 10000;
+    const ready = () => [...document.querySelectorAll(".arithmatex")].every(e => e.querySelector(".katex, .katex-error"))
+        && (!document.querySelector(".concept-map") || document.querySelector(".concept-map__drawing"));
+    const poll = () => {
+        if (ready()) document.fonts.ready.then(() => requestAnimationFrame(() => requestAnimationFrame(() => done(true))));
+        else if (performance.now() > deadline) done(false);
+        else setTimeout(poll, 25);
+    };
+    poll();
+})"""
+
+# The page's state the checks below read, in one call.
+_PAGE_STATE = r"""() => ({
+    scheme: document.body.getAttribute("data-md-color-scheme"),
+    raw_math: [...document.querySelectorAll(".arithmatex")].filter(e => !e.querySelector(".katex"))
+        .map(e => e.textContent.slice(0, 60)),
+    katex_errors: [...document.querySelectorAll(".katex-error")].map(e => e.title),
+    broken_images: [...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src),
+})"""
+
+# In each section, the first underlined mention of each term must sit in a link.
+_FIRST_MENTIONS = r"""() => {
+    const seen = new Set(), unlinked = [];
+    let abbrs = 0, links = 0;
+    for (const el of document.querySelectorAll("article h1, article h2, article h3, article h4, article h5, article h6, article abbr")) {
+        if (/^H[1-6]$/.test(el.tagName)) { seen.clear(); continue; }
+        if (el.closest("h1, h2, h3, h4, h5, h6")) continue;
+        abbrs += 1;
+        const key = el.title.split(":")[0];
+        const link = el.closest("a");
+        if (link) links += 1;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        if (!link) unlinked.push(el.textContent);
+    }
+    return {abbrs, links, unlinked};
+}"""
+
+# axe-core on the open page, started without waiting for it: the two screens' runs go on side by
+# side, one renderer process each; _AXE_RESULT collects the serious and critical violations.
+_AXE_START = """tags => { window.__axeViolations = axe.run(document, {
+    runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]}).then(r => r.violations
+    .filter(v => v.impact === "serious" || v.impact === "critical").map(v => ({
+        id: v.id, impact: v.impact, count: v.nodes.length,
+        examples: v.nodes.slice(0, 3).map(n => n.target.join(" ") + ": " + (n.failureSummary || "").slice(0, 160)),
+    }))); }"""
+_AXE_RESULT = "() => window.__axeViolations"
+
+_TOGGLE_SCHEME = "form[data-md-component='palette'] label:visible"
+SCHEMES = {"default": "light", "slate": "dark"}  # the theme's name of each colour scheme
+
+
+class ReaderTab:
+    """One open tab of a screen (phone or desktop), going from page to page as a reader does and
+    switching the colour scheme with the page's own toggle; it records the console errors of the
+    page it shows."""
+
+    def __init__(self, context):
+        self.page = context.new_page()
+        self.errors: list[str] = []
+        self.page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+
+    def open(self, url: str) -> None:
+        self.errors.clear()
+        self.response = self.page.goto(url, wait_until="commit")
+
+    def loaded(self) -> bool:
+        self.page.wait_for_load_state("load")
+        return self.response is not None and self.response.status == 200
+
+    def settle(self) -> bool:
+        return self.page.evaluate(_SETTLED)
+
+    def scheme(self) -> str:
+        return SCHEMES.get(self.page.get_attribute("body", "data-md-color-scheme"), "unknown")
+
+    def toggle_scheme(self) -> None:
+        before = self.page.get_attribute("body", "data-md-color-scheme")
+        # the control a reader clicks, clicked where the pointer is not: a pointer left on the toggle
+        # would hold its tooltip open over the next page
+        self.page.locator(_TOGGLE_SCHEME).first.dispatch_event("click")
+        self.page.wait_for_function("b => document.body.getAttribute('data-md-color-scheme') !== b", arg=before)
+
+    def start_axe(self) -> None:
+        if not self.page.evaluate("() => typeof axe !== 'undefined'"):
+            self.page.add_script_tag(url=AXE_PATH)
+        self.page.evaluate(_AXE_START, AXE_TAGS)
+
+    def axe_violations(self) -> list[dict]:
+        return self.page.evaluate(_AXE_RESULT)
+
+
+@pytest.fixture(scope="module")
+def reader_tabs(reader_contexts):
+    return {size: ReaderTab(reader_contexts[size, "light"]) for size in VIEWPORTS}
+
+
+def test_every_page_as_readers_meet_it(reader_tabs, base_url, page_path):
+    """Each page on a phone (390×844) and a desktop (1440×900), in both colour schemes (the page's
+    own toggle switches from one to the other, as a reader does):
+
+    - HTTP 200, no console error, no request to another host, every formula typeset, every image
+      loaded;
+    - axe-core (WCAG 2 A and AA rules): no serious or critical violation, which includes colour
+      contrast, links told apart by more than colour, and scrollable regions a keyboard can reach;
+    - on a desktop, in each section the first underlined mention of a term is a link (its tooltip
+      stays); on a term page, no test's name is visible on either screen (the names wait in the
+      collapsed table, which is closed).
+    """
+    blocked_before = len(_requests["blocked"])
+    for tab in reader_tabs.values():  # both loads go on at once
+        tab.open(base_url + page_path)
+    problems, schemes = [], {size: [] for size in reader_tabs}
+    for size, tab in reader_tabs.items():
+        if not tab.loaded():
+            problems.append(f"{size}: HTTP {tab.response and tab.response.status}")
+    tabs = {size: tab for size, tab in reader_tabs.items() if tab.response and tab.response.status == 200}
+    for round_ in range(2):  # the scheme the tab was left in, then the other one
+        for size, tab in tabs.items():
+            if round_:
+                tab.toggle_scheme()
+            scheme = tab.scheme()
+            schemes[size].append(scheme)
+            where = f"{size}, {scheme}"
+            if not tab.settle():
+                problems.append(f"{where}: not settled in 10 s (math, concept map or fonts)")
+            state = tab.page.evaluate(_PAGE_STATE)
+            for key in ("raw_math", "katex_errors", "broken_images"):
+                if state[key]:
+                    problems.append(f"{where}: {key.replace('_', ' ')}: {state[key][:3]}")
+            if not round_:
+                problems += _reader_text_problems(tab.page, page_path, size)
+            tab.start_axe()  # the two screens' axe runs go on side by side
+        for size, tab in tabs.items():
+            violations = tab.axe_violations()
+            for v in violations:
+                _axe_counts[v["id"]] = _axe_counts.get(v["id"], 0) + v["count"]
+            if violations:
+                problems.append(f"{size}, {schemes[size][-1]}: axe-core: "
+                                + json.dumps(violations, indent=1, ensure_ascii=False))
+    for size, tab in tabs.items():
+        if sorted(schemes[size]) != ["dark", "light"]:
+            problems.append(f"{size}: colour schemes seen {schemes[size]}, not light and dark")
+        if tab.errors:
+            problems.append(f"{size}: console errors: {tab.errors}")
+    foreign = _requests["blocked"][blocked_before:]
+    if foreign:
+        problems.append(f"requests to other hosts: {foreign}")
+    _pages_loaded.append(page_path)
+    assert not problems, f"{page_path}:\n" + "\n".join(problems)
+
+
+def _reader_text_problems(page, page_path: str, size: str) -> list[str]:
+    """What the text of the page shows a reader: no test name on a term page (the full table is
+    closed), and on a desktop every first mention of a term in a section is a link."""
+    problems = []
+    if page_path in TERM_PAGE_PATHS:
         words = set(re.findall(r"\btest_\w+", page.evaluate(_VISIBLE_TEXT)))
         shown = sorted(words & set(TEST_NAMES))
-        _visible_test_names[path] = len(shown)
-        assert not shown, f"{path}: {shown[:5]}"
-        for block in page.locator(".admonition.success details").all():
-            assert block.get_attribute("open") is None, f"{path}: the full table is open by default"
-    page.close()
-
-
-def test_every_first_mention_of_a_term_is_a_link(reader_contexts, base_url, page_path):
-    """In each section, the first underlined mention of each term is a link; its tooltip stays."""
-    page = reader_contexts["desktop", "light"].new_page()
-    page.goto(base_url + page_path, wait_until="domcontentloaded")
-    result = page.evaluate(r"""() => {
-        const seen = new Set(), unlinked = [];
-        let abbrs = 0, links = 0;
-        for (const el of document.querySelectorAll("article h1, article h2, article h3, article h4, article h5, article h6, article abbr")) {
-            if (/^H[1-6]$/.test(el.tagName)) { seen.clear(); continue; }
-            if (el.closest("h1, h2, h3, h4, h5, h6")) continue;
-            abbrs += 1;
-            const key = el.title.split(":")[0];
-            const link = el.closest("a");
-            if (link) links += 1;
-            if (seen.has(key)) continue;
-            seen.add(key);
-            if (!link) unlinked.push(el.textContent);
-        }
-        return {abbrs, links, unlinked};
-    }""")
-    page.close()
-    _mentions[page_path] = (result["abbrs"], result["links"])
-    assert not result["unlinked"], f"first mentions that are not links: {result['unlinked'][:8]}"
-
+        _visible_test_names[f"{page_path} ({size})"] = len(shown)
+        if shown:
+            problems.append(f"{size}: visible test names {shown[:5]}")
+        if page.locator(".admonition.success details[open]").count():
+            problems.append(f"{size}: the full verification table is open by default")
+    if size == "desktop":
+        mentions = page.evaluate(_FIRST_MENTIONS)
+        _mentions[page_path] = (mentions["abbrs"], mentions["links"])
+        if mentions["unlinked"]:
+            problems.append(f"first mentions that are not links: {mentions['unlinked'][:8]}")
+    return problems
 
 def test_home_speaks_to_the_readers_pointer(reader_contexts, base_url):
     """Home: the terms under one heading per family; "tap" on a phone, "hover" and "/" on a desktop."""
@@ -556,42 +661,6 @@ def reader_contexts(browser, base_url):
     yield contexts
     for ctx in contexts.values():
         ctx.close()
-
-
-def serious_axe_violations(page) -> list[dict]:
-    """axe-core's serious and critical WCAG 2 A/AA violations on the open page, one entry per rule."""
-    page.add_script_tag(url=AXE_PATH)
-    result = page.evaluate(
-        """async tags => {
-            const r = await axe.run(document, {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]});
-            return r.violations.filter(v => v.impact === "serious" || v.impact === "critical").map(v => ({
-                id: v.id, impact: v.impact, count: v.nodes.length,
-                examples: v.nodes.slice(0, 3).map(n => n.target.join(" ") + ": " + (n.failureSummary || "").slice(0, 160)),
-            }));
-        }""",
-        AXE_TAGS,
-    )
-    return result
-
-
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-@pytest.mark.parametrize("size", list(VIEWPORTS))
-def test_no_serious_accessibility_violations(reader_contexts, base_url, page_path, size, scheme):
-    """axe-core (WCAG 2 A and AA rules): no serious or critical violation, on a phone and a desktop,
-    light and dark; this includes scrollable regions that a keyboard cannot reach."""
-    page = reader_contexts[size, scheme].new_page()
-    page.goto(base_url + page_path, wait_until="networkidle")
-    page.wait_for_timeout(200)  # math rendered, palette applied
-    # KaTeX's fonts can land after that and widen a formula: the page sets its tab stops when they
-    # are ready (readers.js); wait for the same moment, then one frame, as a reader's Tab would
-    page.evaluate("() => document.fonts.ready.then(() => new Promise(done => requestAnimationFrame(() => done())))")
-    expected = "slate" if scheme == "dark" else "default"
-    assert page.get_attribute("body", "data-md-color-scheme") == expected
-    violations = serious_axe_violations(page)
-    page.close()
-    for v in violations:
-        _axe_counts[v["id"]] = _axe_counts.get(v["id"], 0) + v["count"]
-    assert not violations, json.dumps(violations, indent=1, ensure_ascii=False)
 
 
 def test_browser_report(capsys):
