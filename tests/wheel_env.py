@@ -46,7 +46,8 @@ class WheelEnv:
         return self.bin / "python"
 
     def pip(self, *args: str) -> None:
-        _check([str(self.python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+        # --no-compile: Python compiles what a test imports when it imports it, not all of torch ahead
+        _check([str(self.python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
                 "-c", str(CONSTRAINTS), *args])
 
     def install(self, *extras: str) -> None:
