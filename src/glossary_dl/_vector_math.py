@@ -219,3 +219,38 @@ def erfc_real(x):
     u_l = u - u_h
     erfc_u = t * _exp_sum64(-(u_h * u_h), g - (2.0 * u_h * u_l + u_l * u_l))
     return erfc_u if x >= 0.0 else 2.0 - erfc_u
+
+
+@numba.njit(inline="always")
+def log1p_unit(e):
+    r"""$\ln(1 + e)$ for $e \in [0, 1]$ of a float64 as plain arithmetic: vectorisable, within 2 ulp of ``math.log1p``.
+
+    $\ln(1 + e) = 2 \operatorname{artanh} s$ with $s = e/(2 + e) \in [0, 1/3]$, computed without
+    cancellation, and $\operatorname{artanh} s = \sum_{k \ge 0} s^{2k+1}/(2k+1)$: with $s^2 \le 1/9$,
+    the terms up to $k = 17$ leave less than $10^{-18}$ relative. The domain is what
+    $\ln(1 + e^{-|z|})$ needs (binary cross-entropy from logits, softplus).
+    """
+    s = e / (2.0 + e)
+    w = s * s
+    # Σ_{k ≤ 17} w^k/(2k + 1) by Estrin's scheme (pairs, then pairs of pairs): a shallow tree, not a
+    # chain of 17 dependent steps
+    w2 = w * w
+    w4 = w2 * w2
+    w8 = w4 * w4
+    w16 = w8 * w8
+    p0 = 1.0 + w * (1.0 / 3.0)
+    p1 = 1.0 / 5.0 + w * (1.0 / 7.0)
+    p2 = 1.0 / 9.0 + w * (1.0 / 11.0)
+    p3 = 1.0 / 13.0 + w * (1.0 / 15.0)
+    p4 = 1.0 / 17.0 + w * (1.0 / 19.0)
+    p5 = 1.0 / 21.0 + w * (1.0 / 23.0)
+    p6 = 1.0 / 25.0 + w * (1.0 / 27.0)
+    p7 = 1.0 / 29.0 + w * (1.0 / 31.0)
+    p8 = 1.0 / 33.0 + w * (1.0 / 35.0)
+    q0 = p0 + p1 * w2
+    q1 = p2 + p3 * w2
+    q2 = p4 + p5 * w2
+    q3 = p6 + p7 * w2
+    series = ((q0 + q1 * w4) + (q2 + q3 * w4) * w8) + p8 * w16
+    # ln(1 + e) = 2·artanh s = 2s·Σ_k s^{2k}/(2k + 1)
+    return 2.0 * s * series
