@@ -327,27 +327,32 @@ def _matrix_dot_loop(A, B, out):
 # on, the same float64 sums run reassociated (fastmath "reassoc": several partial sums in the SIMD
 # lanes) and in blocks on every thread; test_vector_dot_matches_numpy and
 # test_matrix_vector_dot_matches_numpy bound them by the rounding of a sum of n terms in any order.
-@njit(cache=True, parallel=True, fastmath=_FASTMATH)
+@njit(cache=True, fastmath=_FASTMATH)
+def _dot_reassociated(x, y):
+    total = 0.0
+    for i in range(x.size):
+        # x · y = Σ_i x_i·y_i, in partial sums per SIMD lane
+        total += np.float64(x[i]) * np.float64(y[i])
+    return total
+
+
+# The parallel loops call _dot_reassociated rather than summing in their own body: inside a prange
+# body the same fast-math sum was not vectorised (8 ms instead of 1 ms for 2²² values, one thread).
+@njit(cache=True, parallel=True)
 def _vector_dot_fast_loop(x, y, n_tasks):
     step = (x.size + n_tasks - 1) // n_tasks
     partial = np.zeros(n_tasks)
     for task in prange(n_tasks):
-        total = 0.0
-        for i in range(task * step, min((task + 1) * step, x.size)):
-            # x · y = Σ_i x_i·y_i, in partial sums per block (and per SIMD lane)
-            total += np.float64(x[i]) * np.float64(y[i])
-        partial[task] = total
+        lo, hi = task * step, min((task + 1) * step, x.size)
+        partial[task] = _dot_reassociated(x[lo:hi], y[lo:hi])
     return partial.sum()
 
 
-@njit(cache=True, parallel=True, fastmath=_FASTMATH)
+@njit(cache=True, parallel=True)
 def _matrix_vector_dot_fast_loop(A, x, out):
     for i in prange(A.shape[0]):
-        total = 0.0
-        for k in range(A.shape[1]):
-            # (A x)_i = Σ_k A_ik·x_k, reassociated into SIMD lanes; rows on every thread
-            total += np.float64(A[i, k]) * np.float64(x[k])
-        out[i] = total
+        # (A x)_i = Σ_k A_ik·x_k, rows on every thread
+        out[i] = _dot_reassociated(A[i], x)
 
 
 def vector_dot(x, y):
