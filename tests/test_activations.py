@@ -431,6 +431,12 @@ FAST_PATHS = {
     "tanh_grad": (act._tanh_grad_loop, None, act.tanh_grad),
     "softmax": (act._softmax_loop, act.softmax, None),
     "softmax_grad": (act._softmax_grad_loop, None, act.softmax_grad),
+    # GELU's fast loops replace math.erfc by erfc_real (within 8 ulp of it, tests/test_vector_math.py)
+    "gelu": (lambda x, a: act._gelu_loop(x, False, a), act.gelu, None),
+    "gelu_grad": (lambda x, g, a: act._gelu_grad_loop(x, g, False, a), None, act.gelu_grad),
+    "gelu-tanh": (lambda x, a: act._gelu_loop(x, True, a), lambda x: act.gelu(x, approximate=True), None),
+    "gelu-tanh_grad": (lambda x, g, a: act._gelu_grad_loop(x, g, True, a), None,
+                       lambda x, g: act.gelu_grad(x, g, approximate=True)),
 }
 
 
@@ -464,5 +470,20 @@ def test_fast_path_agrees_with_the_definition_loop(name, size, dtype, rng):
         # s_i·(δ_i − ⟨δ, s⟩) cancels when δ_i ≈ ⟨δ, s⟩: its rounding is relative to s_i·(|δ_i| + Σ_j |δ_j|·s_j)
         s = act.softmax(x.astype(np.float64))
         scale = s * (np.abs(delta) + np.sum(np.abs(delta) * s, axis=-1, keepdims=True))
+    if name == "gelu":
+        roundings += 8  # erfc_real's 8 ulp on top of the definition's own roundings
+    if name == "gelu_grad":
+        # Φ(x) + x·φ(x) cancels for x < 0: the roundings are relative to Φ(x) + |x|·φ(x)
+        roundings += 8
+        x64 = x.astype(np.float64)
+        scale = np.abs(delta) * (0.5 * np.vectorize(math.erfc)(-x64 / math.sqrt(2.0))
+                                 + np.abs(x64) * np.exp(-0.5 * x64 * x64) / math.sqrt(2.0 * math.pi))
+    if name == "gelu-tanh_grad":
+        # σ(2u) + x·2σ'(2u)·u' cancels for x < 0 too: relative to σ(2u) + |x|·2σ'(2u)·u'
+        x64 = x.astype(np.float64)
+        u = math.sqrt(2.0 / math.pi) * (x64 + 0.044715 * x64**3)
+        du = math.sqrt(2.0 / math.pi) * (1.0 + 3.0 * 0.044715 * x64**2)
+        sigma = act.sigmoid(2.0 * u)
+        scale = np.abs(delta) * (sigma + np.abs(x64) * 2.0 * sigma * (1.0 - sigma) * du)
     bound = roundings * np.finfo(dtype).eps * scale + np.finfo(dtype).tiny
     assert np.all(np.abs(fast - expected) <= bound), np.max(np.abs(fast - expected) / bound)

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from glossary_dl import losses
+from glossary_dl._parallel import PARALLEL_MIN_WORK
 from gradcheck import assert_gradient_matches
 
 EPS = 1e-7  # Keras' backend.epsilon(), the clip of every probability path
@@ -498,6 +499,27 @@ BAD_CASES = [
     for function in FUNCTIONS[family]
     for case in cases
 ]
+
+
+@pytest.mark.parametrize(("name", "from_logits"), PATHS, ids=PATH_IDS)
+def test_large_batches_in_row_blocks_give_the_single_loops_mean(name, from_logits, dtype, rng):
+    """From 2¹⁸ values a loss runs in blocks of rows, one per thread; the blocks' means weighted by their
+    rows are the single loop's mean, up to the rounding of float64 sums taken in another order."""
+    y_true, y_pred = make_case(name, from_logits, (4099, 64), dtype, rng)  # blocks of unequal rows
+    assert y_pred.size >= PARALLEL_MIN_WORK
+    low, high = losses._clip_bounds(y_pred.dtype)
+    if name == "mse":
+        single = losses._mse_loop(y_true, y_pred)
+    elif name == "bce":
+        single = losses._bce_loop(y_true, y_pred, from_logits, low, high)
+    elif name == "cce":
+        single = losses._cce_loop(y_true, y_pred, from_logits, low, high)
+    else:
+        single = losses._sparse_cce_loop(y_true, y_pred, from_logits, low, high)
+    blocks = ours(name, from_logits, y_true, y_pred)
+    assert blocks.dtype == dtype
+    # float64: a few roundings of sums of 2¹⁸ terms; float32: the one final rounding to float32
+    assert blocks == pytest.approx(single, rel=1e-12 if dtype == np.float64 else 1e-7)
 
 
 @pytest.mark.parametrize(("function", "y_true", "y_pred", "kwargs", "error", "fragment"), BAD_CASES)

@@ -34,16 +34,16 @@ def assert_identical(ours, expected):
     assert np.array_equal(ours, expected)
 
 
-def assert_sum_close(ours, a_abs_b, reference, dtype):
+def assert_sum_close(ours, a_abs_b, reference, dtype, terms=64):
     """A sum of products computed two ways (ours in float64, NumPy/BLAS in another order).
 
-    float64: |ours − ref| ≤ 1e-12 · Σ|a||b| (each order's rounding error is below
-    k·2⁻⁵³·Σ|a||b| with k ≤ 64 here). float32 input: ours is the float64 sum
-    rounded once to float32, so it lies within one float32 spacing of the exact
-    float64 reference, plus the same 1e-12 bound.
+    float64: |ours − ref| ≤ max(1e-12, 2k·2⁻⁵³) · Σ|a||b| (each order's rounding error is below
+    k·2⁻⁵³·Σ|a||b| for a sum of k = ``terms`` products, whatever the order). float32 input: ours
+    is the float64 sum rounded once to float32, so it lies within one float32 spacing of the exact
+    float64 reference, plus the same bound.
     """
     ours64 = np.asarray(ours, dtype=np.float64)
-    bound = 1e-12 * a_abs_b
+    bound = max(1e-12, 2 * terms * 2.0**-53) * a_abs_b
     if dtype == np.float32:
         bound = bound + np.spacing(np.abs(reference).astype(np.float32)).astype(np.float64)
     assert np.all(np.abs(ours64 - reference) <= bound)
@@ -129,23 +129,23 @@ def test_broadcast_agrees_with_torch(rng):
 
 # ---------------------------------------------------------------- tensor product
 @pytest.mark.verifies("glossary_dl.tensors.vector_dot", oracle="numpy")  # error bound: assert_sum_close
-@pytest.mark.parametrize("d", [1, 3, 64])
+@pytest.mark.parametrize("d", [1, 3, 64, (1 << 18) + 3])  # the last: the reassociated, parallel sums
 def test_vector_dot_matches_numpy(d, dtype, rng):
     x, y = random_tensor(rng, d, dtype), random_tensor(rng, d, dtype)
     ours = tensors.vector_dot(x, y)
     assert isinstance(ours, dtype)  # a scalar of the input dtype
     x64, y64 = x.astype(np.float64), y.astype(np.float64)
-    assert_sum_close(ours, np.abs(x64) @ np.abs(y64), np.dot(x64, y64), dtype)
+    assert_sum_close(ours, np.abs(x64) @ np.abs(y64), np.dot(x64, y64), dtype, terms=d)
 
 
 @pytest.mark.verifies("glossary_dl.tensors.matrix_vector_dot", oracle="numpy")  # error bound: assert_sum_close
-@pytest.mark.parametrize("n, k", [(1, 1), (3, 4), (16, 33)])
+@pytest.mark.parametrize("n, k", [(1, 1), (3, 4), (16, 33), (520, 509)])  # the last: reassociated, parallel
 def test_matrix_vector_dot_matches_numpy(n, k, dtype, rng):
     A, x = random_tensor(rng, (n, k), dtype), random_tensor(rng, k, dtype)
     ours = tensors.matrix_vector_dot(A, x)
     assert ours.dtype == dtype and ours.shape == (n,)
     A64, x64 = A.astype(np.float64), x.astype(np.float64)
-    assert_sum_close(ours, np.abs(A64) @ np.abs(x64), A64 @ x64, dtype)
+    assert_sum_close(ours, np.abs(A64) @ np.abs(x64), A64 @ x64, dtype, terms=k)
 
 
 @pytest.mark.verifies("glossary_dl.tensors.matrix_dot", oracle="numpy")  # error bound: assert_sum_close

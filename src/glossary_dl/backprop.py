@@ -24,7 +24,7 @@ from numba import njit, prange
 from glossary_dl._dots import _FASTMATH, _dots_loop, _transposed, _weighted_rows_loop
 from glossary_dl._parallel import threads_for
 from glossary_dl._vector_math import exp_nonpositive
-from glossary_dl.activations import _relu_backward_loop, _relu_forward_loop, relu
+from glossary_dl.activations import _RELU_GRAD, _map, _relu_backward_loop, _relu_forward_loop, relu
 from glossary_dl._validation import (
     as_float_array,
     as_label_array,
@@ -329,9 +329,8 @@ def relu_backward(x, grad_out):
     """
     z = as_float_array(x, "x")
     grad_out = _as_matching(grad_out, "grad_out", z.dtype, z.shape, "x")
-    grad_in = np.empty_like(z)
-    _relu_backward_loop(z.reshape(-1), grad_out.reshape(-1), grad_in.reshape(-1))
-    return grad_in
+    # the one ReLU's gradient loop, in slices on every thread for a large array, as relu_grad runs it
+    return _map(_RELU_GRAD, z, grad_out)
 
 
 def softmax_cross_entropy(logits, labels):

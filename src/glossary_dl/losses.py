@@ -16,10 +16,12 @@ exactly the value Keras and PyTorch use on float32 tensors.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from glossary_dl._dots import _FASTMATH
+from glossary_dl._parallel import PARALLEL_MIN_WORK
 from glossary_dl._validation import (
     all_within,
     as_float_array,
@@ -28,7 +30,7 @@ from glossary_dl._validation import (
     check_in_unit_interval,
     check_same_shape,
 )
-from glossary_dl._vector_math import exp_nonpositive
+from glossary_dl._vector_math import exp_nonpositive, log1p_unit
 
 __all__ = [
     "mean_squared_error",
@@ -150,7 +152,7 @@ def mean_squared_error(y_true, y_pred):
     """
     y_pred = _prepare_pred(y_pred, probabilities=False)
     y_true = _prepare_target(y_true, y_pred, unit_interval=False)
-    return y_pred.dtype.type(_mse_loop(_rows(y_true), _rows(y_pred)))
+    return y_pred.dtype.type(_mean_over_rows(_MSE, _rows(y_true), _rows(y_pred)))
 
 
 def mean_squared_error_grad(y_true, y_pred):
@@ -189,7 +191,7 @@ def mean_squared_error_grad(y_true, y_pred):
 
 
 # --8<-- [start:mse_loop]
-@njit(cache=True)
+@njit(cache=True, fastmath=_FASTMATH)
 def _mse_loop(y_true, y_pred):
     n_rows, n_cols = y_pred.shape
     total = 0.0
@@ -262,7 +264,7 @@ def binary_crossentropy(y_true, y_pred, from_logits=False):
     y_pred = _prepare_pred(y_pred, probabilities=not from_logits)
     y_true = _prepare_target(y_true, y_pred, unit_interval=True)
     low, high = _clip_bounds(y_pred.dtype)
-    return y_pred.dtype.type(_bce_loop(_rows(y_true), _rows(y_pred), from_logits, low, high))
+    return y_pred.dtype.type(_mean_over_rows(_BCE, _rows(y_true), _rows(y_pred), from_logits, low, high))
 
 
 def binary_crossentropy_grad(y_true, y_pred, from_logits=False):
@@ -333,7 +335,7 @@ def _bce_loop(y_true, y_pred, from_logits, low, high):
             if from_logits:
                 z = float(y_pred[m, d])
                 # ℓ = max(z, 0) − z·y + ln(1 + e^{−|z|})   (never exp of a large positive number)
-                total += max(z, 0.0) - z * y + np.log1p(exp_nonpositive(-abs(z)))
+                total += max(z, 0.0) - z * y + log1p_unit(exp_nonpositive(-abs(z)))
             else:
                 # ỹ = min(max(ŷ, ε), 1 − ε)
                 p = min(max(float(y_pred[m, d]), low), high)
@@ -413,7 +415,7 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False):
     if not from_logits:
         _check_positive_rows(_rows(y_pred))
     low, high = _clip_bounds(y_pred.dtype)
-    return y_pred.dtype.type(_cce_loop(_rows(y_true), _rows(y_pred), from_logits, low, high))
+    return y_pred.dtype.type(_mean_over_rows(_CCE, _rows(y_true), _rows(y_pred), from_logits, low, high))
 
 
 def categorical_crossentropy_grad(y_true, y_pred, from_logits=False):
@@ -587,7 +589,7 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
     from_logits = check_bool(from_logits, "from_logits")
     y_pred, labels = _prepare_sparse(y_true, y_pred, from_logits)
     low, high = _clip_bounds(y_pred.dtype)
-    return y_pred.dtype.type(_sparse_cce_loop(labels, y_pred, from_logits, low, high))
+    return y_pred.dtype.type(_mean_over_rows(_SPARSE_CCE, labels, y_pred, from_logits, low, high))
 
 
 def sparse_categorical_crossentropy_grad(y_true, y_pred, from_logits=False):
@@ -695,3 +697,48 @@ def _sparse_cce_grad_loop(labels, y_pred, from_logits, low, high, grad):
                     # ∂L/∂ŷ_nj = q_nt/(N·S_n·q_nt) = 1/(N·S_n)
                     grad[n, j] = scale / row_sum
 # --8<-- [end:sparse_cce_loop]
+
+
+# ---------------------------------------------------------------- the losses on every thread
+# Each loss is a mean over rows, so a large batch is cut into blocks of rows, one per thread: each
+# block's mean, weighted by its share of the rows, adds up to the whole batch's mean. Small batches
+# stay on the calling thread.
+_MSE, _BCE, _CCE, _SPARSE_CCE = range(4)
+# the labels argument of the losses that have none (every branch below is compiled for every call)
+_NO_LABELS = np.zeros(0, dtype=np.int64)
+
+
+@njit(cache=True)
+def _loss_of_rows(op, y_true, labels, y_pred, from_logits, low, high):
+    if op == _MSE:
+        return _mse_loop(y_true, y_pred)
+    if op == _BCE:
+        return _bce_loop(y_true, y_pred, from_logits, low, high)
+    if op == _CCE:
+        return _cce_loop(y_true, y_pred, from_logits, low, high)
+    return _sparse_cce_loop(labels, y_pred, from_logits, low, high)
+
+
+@njit(cache=True, parallel=True)
+def _loss_parallel(op, y_true, labels, y_pred, from_logits, low, high, n_tasks):
+    n_rows = y_pred.shape[0]
+    step = (n_rows + n_tasks - 1) // n_tasks
+    weighted = np.zeros(n_tasks)
+    for task in prange(n_tasks):
+        lo, hi = task * step, min((task + 1) * step, n_rows)
+        if lo < hi:
+            # L = Σ_blocks (rows of the block / M)·L_block
+            block = _loss_of_rows(op, y_true[lo:hi], labels[lo:hi] if labels.size else labels,
+                                  y_pred[lo:hi], from_logits, low, high)
+            weighted[task] = block * (hi - lo)
+    return weighted.sum() / n_rows
+
+
+def _mean_over_rows(op, y_true, y_pred, from_logits=False, low=0.0, high=1.0):
+    """The loss ``op`` of the (M, D) rows ``y_pred`` against ``y_true`` (labels (M,) for the sparse one)."""
+    labels = _NO_LABELS
+    if op == _SPARSE_CCE:
+        labels, y_true = y_true, y_pred  # y_true: an unused array of y_pred's type
+    if y_pred.size < PARALLEL_MIN_WORK:
+        return _loss_of_rows(op, y_true, labels, y_pred, from_logits, low, high)
+    return _loss_parallel(op, y_true, labels, y_pred, from_logits, low, high, numba.get_num_threads())
