@@ -30,10 +30,14 @@ def label_index(terms) -> dict[str, object]:
     return {label.lower(): t for t in terms for label in (t.name, *t.synonyms)}
 
 
+def page_url(src: str) -> str:
+    """The site address of a page source (``terms/momentum.md`` → ``terms/momentum/``)."""
+    return "" if src == "index.md" else src.removesuffix(".md").removesuffix("index").rstrip("/") + "/"
+
+
 def site_address(term) -> str:
     """The term's address from the site root: its page's directory URL, plus its section."""
-    page = "" if term.page == "index.md" else term.page.removesuffix(".md") + "/"
-    return page + (f"#{term.anchor}" if term.anchor else "")
+    return page_url(term.page) + (f"#{term.anchor}" if term.anchor else "")
 
 
 def link_first_mentions(html: str, labels: dict[str, object], page_url: str) -> str:

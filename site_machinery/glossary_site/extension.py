@@ -1,0 +1,116 @@
+"""Python-Markdown extension: the glossary's markers, tooltips and term links on any page.
+
+Named in ``mkdocs.yml``'s ``markdown_extensions`` (``glossary_site.extension``), so any
+generator that runs Python-Markdown extensions from that file renders them, with no MkDocs hook:
+
+- a preprocessor (before the fences and raw HTML are read) expands the Verified boxes and test
+  links (``verified``), then the card, related, index, table, concept-map markers and the skip
+  notes (``markers``); an unknown ``<!-- glossary:… -->`` marker raises ``MarkerError`` naming
+  the page; it appends an abbreviation for every term and synonym, which the ``abbr`` extension
+  turns into ``<abbr>`` tooltips on the element tree;
+- a postprocessor, once the page's HTML is whole, makes the first mention of each term in each
+  section a link to its page (``term_links``).
+
+Which page is rendered (``src``, relative to the docs folder) sets the relative links. Python-
+Markdown is not told, so the extension takes it from, in order: its ``page`` option (rendering one
+page on its own, as the tests do); ``set_page(src)``, which the MkDocs hook calls for each page just
+before MkDocs renders it; else the page whose own term's title heads the text (a term page), else
+a page at the docs root.
+
+A docstring that mkdocstrings renders inside a page is not a page: its inner Markdown is left alone.
+
+Options: ``docs_dir`` (the docs folder, for the verification record ``_registry/verification.json``),
+``page``, ``feedback_report`` (the URL template of "Report an error on this term", empty for none).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from glossary_dl._registry import load_terms
+from markdown import Extension
+from markdown.postprocessors import Postprocessor
+from markdown.preprocessors import Preprocessor
+
+from . import markers, term_links, verified
+from .markers import MarkerError
+
+_current_page = {"src": ""}
+
+
+def set_page(src: str) -> None:
+    """The page the next Markdown conversion renders (a generator's hook calls this per page)."""
+    _current_page["src"] = src
+
+
+class GlossaryExtension(Extension):
+    def __init__(self, **kwargs):
+        self.config = {
+            "docs_dir": ["docs", "The docs folder (its _registry/verification.json is the record)"],
+            "page": ["", "The page rendered, relative to the docs folder (else set_page or the title)"],
+            "feedback_report": ["", "URL template of 'Report an error on this term' ({title}, {body})"],
+        }
+        super().__init__(**kwargs)
+
+    def extendMarkdown(self, md):  # noqa: N802 (Python-Markdown's name)
+        md.registerExtension(self)
+        self.md = md
+        self.terms = load_terms()
+        self.record = verified.load_record(Path(self.getConfig("docs_dir")) / "_registry" / "verification.json")
+        self.defined = verified.defined_tests()
+        self.src = ""
+        # After whitespace normalisation (30), before the reader's blocks (28) and the fences (25).
+        md.preprocessors.register(GlossaryMarkers(md, self), "glossary_markers", 29)
+        # After the raw HTML is put back (30) and the entities (20, 10): the page's final HTML.
+        md.postprocessors.register(FirstMentionLinks(md, self), "glossary_term_links", 5)
+
+    def page_of(self, text: str) -> str:
+        explicit = self.getConfig("page") or _current_page["src"]
+        if explicit:
+            return explicit
+        title = next((line for line in text.splitlines() if line.startswith("# ")), "")
+        named = [t for t in self.terms if title[2:].split("{")[0].strip().lower() == t.name.lower()]
+        return named[0].page if named else "index.md"
+
+    def renders_a_page(self) -> bool:
+        """False inside mkdocstrings' own conversion of a docstring."""
+        return not any(type(e).__name__ == "MkdocstringsInnerExtension" for e in self.md.registeredExtensions)
+
+
+class GlossaryMarkers(Preprocessor):
+    def __init__(self, md, extension: GlossaryExtension):
+        super().__init__(md)
+        self.extension = extension
+
+    def run(self, lines: list[str]) -> list[str]:
+        ext = self.extension
+        ext.src = ""
+        if not ext.renders_a_page():
+            return lines
+        text = "\n".join(lines)
+        src = ext.src = ext.page_of(text)
+        if verified.is_source_page(src):
+            return lines  # the source of a test file: code, not prose
+        text = verified.expand(text, src, ext.terms, ext.record, ext.defined)
+        text = markers.expand(text, src, ext.terms, ext.getConfig("feedback_report"))
+        return text.split("\n")
+
+
+class FirstMentionLinks(Postprocessor):
+    def __init__(self, md, extension: GlossaryExtension):
+        super().__init__(md)
+        self.extension = extension
+        self.labels = term_links.label_index(extension.terms)
+
+    def run(self, text: str) -> str:
+        src = self.extension.src
+        if not src or verified.is_source_page(src):
+            return text
+        return term_links.link_first_mentions(text, self.labels, term_links.page_url(src))
+
+
+def makeExtension(**kwargs):  # noqa: N802 (Python-Markdown's name)
+    return GlossaryExtension(**kwargs)
+
+
+__all__ = ["GlossaryExtension", "MarkerError", "makeExtension", "set_page"]
