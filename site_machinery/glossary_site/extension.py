@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from glossary_dl._registry import load_terms
+from glossary_dl._registry import REGISTRY, load_terms
 from markdown import Extension
 from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
@@ -55,9 +55,7 @@ class GlossaryExtension(Extension):
     def extendMarkdown(self, md):  # noqa: N802 (Python-Markdown's name)
         md.registerExtension(self)
         self.md = md
-        self.terms = load_terms()
-        self.record = verified.load_record(Path(self.getConfig("docs_dir")) / "_registry" / "verification.json")
-        self.defined = verified.defined_tests()
+        self.terms, self.record, self.defined = _sources(Path(self.getConfig("docs_dir")))
         self.src = ""
         # After whitespace normalisation (30), before the reader's blocks (28) and the fences (25).
         md.preprocessors.register(GlossaryMarkers(md, self), "glossary_markers", 29)
@@ -75,6 +73,23 @@ class GlossaryExtension(Extension):
     def renders_a_page(self) -> bool:
         """False inside mkdocstrings' own conversion of a docstring."""
         return not any(type(e).__name__ == "MkdocstringsInnerExtension" for e in self.md.registeredExtensions)
+
+
+def _sources(docs_dir: Path):
+    """The registry, the verification record and the tests' names: read once per state of their files.
+
+    A generator builds a new Markdown (and so a new extension) for every page; reading the test
+    files anew for each would cost a quarter of a second a page.
+    """
+    record = docs_dir / "_registry" / "verification.json"
+    watched = [record, *sorted(REGISTRY.glob("*.toml")), *sorted(verified.TESTS.glob("test_*.py"))]
+    state = tuple((str(path), path.stat().st_mtime_ns) for path in watched if path.exists())
+    if _read.get("state") != state:
+        _read.update(state=state, sources=(load_terms(), verified.load_record(record), verified.defined_tests()))
+    return _read["sources"]
+
+
+_read: dict = {}
 
 
 class GlossaryMarkers(Preprocessor):

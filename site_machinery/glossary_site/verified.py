@@ -328,6 +328,7 @@ def expand(markdown: str, src: str, terms: list[Term], record: dict, defined: di
     """The page's Verified boxes and, on a term page, its test names as links to their source."""
     markdown = render(markdown, src, terms, record)
     if src.startswith("terms/"):
-        preferred = re.findall(r"tests/test_\w+\.py", markdown)
+        # the files the page's text names; a listing included in a fence (a snippet) names others
+        preferred = re.findall(r"tests/test_\w+\.py", FENCE.sub("", markdown))
         markdown = link_test_names(markdown, src, defined, preferred)
     return markdown
