@@ -226,3 +226,16 @@ def test_large_inline_stylesheets_are_shared_and_purged(tmp_path):
         assert page.startswith(f'<link rel="stylesheet" href="../{shared.relative_to(tmp_path).as_posix()}">')
     assert (tmp_path / "small.html").read_text() == "<style>p { color: red }</style>"
     assert built_site.share_stylesheets(tmp_path) == []  # a second run finds nothing to do
+
+
+def test_a_docstring_inside_a_page_and_a_test_file_page_are_left_alone():
+    """mkdocstrings renders a docstring with the page's extensions plus its own: that is no page."""
+    import markdown
+    from mkdocstrings import MkdocstringsInnerExtension
+    from site_markdown import extensions_of_config
+
+    names, options = extensions_of_config()
+    text = "An optimizer.\n\n<!-- glossary:cards -->"
+    inner = markdown.Markdown(extensions=[*names, MkdocstringsInnerExtension([])], extension_configs=options)
+    assert inner.convert(text) == "<p>An optimizer.</p>\n<!-- glossary:cards -->"
+    assert render("verification/tests/test_losses.md", text) == "<p>An optimizer.</p>\n<!-- glossary:cards -->"
