@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-from glossary_site import css_purge  # noqa: E402
+from glossary_site import css_purge
 
 USED = {"jp-Cell", "jp-OutputArea"}
 

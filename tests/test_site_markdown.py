@@ -15,7 +15,7 @@ import pytest
 from glossary_dl._registry import load_terms
 from glossary_site import extension, markers
 from glossary_site.markers import MarkerError
-from site_markdown import ROOT, extensions_of_config, render, site_config
+from site_markdown import ROOT, extensions_of_config, render
 
 TERMS = {t.slug: t for t in load_terms()}
 
