@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import sys
+import xml.etree.ElementTree as etree
 from pathlib import Path
 
 import pytest
@@ -158,9 +159,12 @@ def test_a_term_name_maps_to_its_own_section():
 def test_the_first_mention_in_each_section_is_a_link_that_keeps_its_tooltip():
     labels = term_links.label_index(TERMS)
     abbr = '<abbr title="Momentum: …">momentum</abbr>'
-    html = (f"<h2>One</h2><p>{abbr} and {abbr}</p><h2>Two {abbr}</h2><p>{abbr}</p>"
-            f'<h2>Three</h2><p><a href="x/">{abbr}</a> {abbr}</p>')
-    out = term_links.link_first_mentions(html, labels, "terms/optimizer/")
-    link = f'<a class="term-link" href="../../terms/momentum/">{abbr}</a>'
-    assert out == (f"<h2>One</h2><p>{link} and {abbr}</p><h2>Two {abbr}</h2><p>{link}</p>"
-                   f'<h2>Three</h2><p><a href="x/">{abbr}</a> {abbr}</p>')
+    html = (f"<div><h2>One</h2><p>{abbr} and {abbr}</p><h2>Two {abbr}</h2><p>{abbr}</p>"
+            f'<h2>Three</h2><p><a href="x/">{abbr}</a> {abbr}</p><p>and <abbr title="ReLU: …">ReLU</abbr>.</p></div>')
+    root = etree.fromstring(html)
+    term_links.link_first_mentions(root, labels, "terms/optimizer.md")
+    link = f'<a class="term-link" href="momentum.md">{abbr}</a>'
+    relu = '<a class="term-link" href="activation-function.md#relu"><abbr title="ReLU: …">ReLU</abbr></a>'
+    assert etree.tostring(root, encoding="unicode") == (
+        f"<div><h2>One</h2><p>{link} and {abbr}</p><h2>Two {abbr}</h2><p>{link}</p>"
+        f'<h2>Three</h2><p><a href="x/">{abbr}</a> {abbr}</p><p>and {relu}.</p></div>')

@@ -8,8 +8,9 @@ generator that runs Python-Markdown extensions from that file renders them, with
   notes (``markers``); an unknown ``<!-- glossary:… -->`` marker raises ``MarkerError`` naming
   the page; it appends an abbreviation for every term and synonym, which the ``abbr`` extension
   turns into ``<abbr>`` tooltips on the element tree;
-- a postprocessor, once the page's HTML is whole, makes the first mention of each term in each
-  section a link to its page (``term_links``).
+- a treeprocessor, after ``abbr``'s, makes the first mention of each term in each section a link
+  to its page (``term_links``), written as a link between sources (``../optimizer.md``) that the
+  generator rewrites and checks like any other.
 
 Which page is rendered (``src``, relative to the docs folder) sets the relative links. Python-
 Markdown is not told, so the extension takes it from, in order: its ``page`` option (rendering one
@@ -29,8 +30,8 @@ from pathlib import Path
 
 from glossary_dl._registry import REGISTRY, load_terms
 from markdown import Extension
-from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
+from markdown.treeprocessors import Treeprocessor
 
 from . import markers, term_links, verified
 from .markers import MarkerError
@@ -59,8 +60,9 @@ class GlossaryExtension(Extension):
         self.src = ""
         # After whitespace normalisation (30), before the reader's blocks (28) and the fences (25).
         md.preprocessors.register(GlossaryMarkers(md, self), "glossary_markers", 29)
-        # After the raw HTML is put back (30) and the entities (20, 10): the page's final HTML.
-        md.postprocessors.register(FirstMentionLinks(md, self), "glossary_term_links", 5)
+        # After abbr wraps the mentions (7); before the table of contents (5) and the generator's
+        # own rewriting of links between sources (MkDocs: 0), which then turns these into addresses.
+        md.treeprocessors.register(FirstMentionLinks(md, self), "glossary_term_links", 6)
 
     def page_of(self, text: str) -> str:
         explicit = self.getConfig("page") or _current_page["src"]
@@ -111,17 +113,16 @@ class GlossaryMarkers(Preprocessor):
         return text.split("\n")
 
 
-class FirstMentionLinks(Postprocessor):
+class FirstMentionLinks(Treeprocessor):
     def __init__(self, md, extension: GlossaryExtension):
         super().__init__(md)
         self.extension = extension
         self.labels = term_links.label_index(extension.terms)
 
-    def run(self, text: str) -> str:
+    def run(self, root):
         src = self.extension.src
-        if not src or verified.is_source_page(src):
-            return text
-        return term_links.link_first_mentions(text, self.labels, term_links.page_url(src))
+        if src and not verified.is_source_page(src):
+            term_links.link_first_mentions(root, self.labels, src)
 
 
 def makeExtension(**kwargs):  # noqa: N802 (Python-Markdown's name)

@@ -1,28 +1,23 @@
 """Every term a link: the first mention of a term in each section links to the term's page.
 
-Works on a page's HTML after the Markdown step (the ``abbr`` extension has wrapped every
-mention of a term or synonym in ``<abbr title="…">``). In each section (the text under one
-heading), the first mention of each term that is not already inside a link becomes a link to
-the term's page, or its section on a family page, and keeps its ``<abbr>`` and so its tooltip;
-later mentions in the same section stay plain text with the tooltip. A mention inside a link
-the author wrote counts as the section's link to that term. Headings are left alone.
+Works on a page's element tree once the ``abbr`` extension has wrapped every mention of a term
+or synonym in ``<abbr title="…">``. In each section (the text under one heading), the first
+mention of each term that is not already inside a link becomes a link to the term's page, or its
+section on a family page, and keeps its ``<abbr>`` and so its tooltip; later mentions in the same
+section stay plain text with the tooltip. A mention inside a link the author wrote counts as the
+section's link to that term. Headings are left alone.
 
-A pure function of the HTML, the terms and the page's address: no generator is needed.
+The link is a Markdown link between sources (``../optimizer.md#adagrad``), as an author would
+write it, so that the generator turns it into its own address and checks it, like every other.
+A pure function of the tree, the terms and the page's source path: no generator is needed.
 """
 
 from __future__ import annotations
 
-import re
-from html import unescape
+import posixpath
+import xml.etree.ElementTree as etree
 
-TOKEN = re.compile(
-    r"<(?P<heading>h[1-6])\b[^>]*>"
-    r"|</(?P<heading_end>h[1-6])>"
-    r"|<a\b[^>]*>"
-    r"|(?P<a_end></a>)"
-    r'|<abbr title="(?P<title>[^"]*)">(?P<label>.*?)</abbr>',
-    re.S,
-)
+HEADINGS = {f"h{level}" for level in range(1, 7)}
 
 
 def label_index(terms) -> dict[str, object]:
@@ -40,31 +35,42 @@ def site_address(term) -> str:
     return page_url(term.page) + (f"#{term.anchor}" if term.anchor else "")
 
 
-def link_first_mentions(html: str, labels: dict[str, object], page_url: str) -> str:
-    """The page's HTML with the first mention of each term per section made a link (see the module)."""
-    to_root = "../" * page_url.count("/")
-    out, last = [], 0
-    in_link = 0
-    in_heading = False
+def source_link(term, src: str) -> str:
+    """The term's page (and section) as a Markdown link target from the page ``src``."""
+    target = posixpath.relpath(term.page, posixpath.dirname(src) or ".")
+    return target + (f"#{term.anchor}" if term.anchor else "")
+
+
+def link_first_mentions(root: etree.Element, labels: dict[str, object], src: str) -> None:
+    """Make the first mention of each term per section a link, in place (see the module)."""
+    parents = {child: parent for parent in root.iter() for child in parent}
     linked: set[str] = set()
-    for match in TOKEN.finditer(html):
-        if match.group("heading"):
-            in_heading, linked = True, set()  # a new section starts
-        elif match.group("heading_end"):
-            in_heading = False
-        elif match.group("a_end"):
-            in_link = max(0, in_link - 1)
-        elif match.group("label") is None:
-            in_link += 1
-        else:
-            term = labels.get(unescape(re.sub(r"<[^>]+>", "", match.group("label"))).lower())
-            if term is None or in_heading or term.slug in linked:
-                continue
-            linked.add(term.slug)
-            if in_link:
-                continue  # the author's own link already takes the reader there
-            out.append(html[last : match.start()])
-            out.append(f'<a class="term-link" href="{to_root}{site_address(term)}">{match.group(0)}</a>')
-            last = match.end()
-    out.append(html[last:])
-    return "".join(out)
+    for element in list(root.iter()):
+        if element.tag in HEADINGS:
+            linked = set()  # a new section starts
+            continue
+        if element.tag != "abbr":
+            continue
+        around = _ancestors(element, parents)
+        term = labels.get("".join(element.itertext()).lower())
+        if term is None or HEADINGS & around or term.slug in linked:
+            continue
+        linked.add(term.slug)
+        if "a" not in around:  # else the author's own link already takes the reader there
+            _wrap_in_link(element, parents[element], source_link(term, src))
+
+
+def _ancestors(element: etree.Element, parents: dict) -> set[str]:
+    tags = set()
+    while element in parents:
+        element = parents[element]
+        tags.add(element.tag)
+    return tags
+
+
+def _wrap_in_link(abbr: etree.Element, parent: etree.Element, href: str) -> None:
+    link = etree.Element("a", {"class": "term-link", "href": href})
+    link.tail, abbr.tail = abbr.tail, None
+    parent.insert(list(parent).index(abbr), link)
+    parent.remove(abbr)
+    link.append(abbr)
