@@ -109,6 +109,8 @@ def test_the_page_comes_from_the_hook_or_else_from_the_title():
     finally:
         extension.set_page("")
     assert 'href="terms/optimizer.md"' in as_root
+    api = markdown.Markdown(extensions=names, extension_configs=options).convert("# `glossary_dl.trees`\n")
+    assert "<strong>Explained on:</strong>" in api and 'href="../terms/random-forest.md"' in api
 
 
 def test_the_concept_map_and_the_index_render_from_the_registry():

@@ -15,8 +15,8 @@ generator that runs Python-Markdown extensions from that file renders them, with
 Which page is rendered (``src``, relative to the docs folder) sets the relative links. Python-
 Markdown is not told, so the extension takes it from, in order: its ``page`` option (rendering one
 page on its own, as the tests do); ``set_page(src)``, which the MkDocs hook calls for each page just
-before MkDocs renders it; else the page whose own term's title heads the text (a term page), else
-a page at the docs root.
+before MkDocs renders it; else the page whose title heads the text: a term's name (its term
+page), `` `glossary_dl.<module>` `` (``api/<module>.md``), anything else a page at the docs root.
 
 A docstring that mkdocstrings renders inside a page is not a page: its inner Markdown is left alone.
 
@@ -26,6 +26,7 @@ Options: ``docs_dir`` (the docs folder, for the verification record ``_registry/
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from glossary_dl._registry import REGISTRY, load_terms
@@ -37,6 +38,7 @@ from . import markers, term_links, verified
 from .markers import MarkerError
 
 _current_page = {"src": ""}
+API_TITLE = re.compile(r"`glossary_dl\.(\w+)`")  # the title of an API page, docs/api/<module>.md
 
 
 def set_page(src: str) -> None:
@@ -68,8 +70,11 @@ class GlossaryExtension(Extension):
         explicit = self.getConfig("page") or _current_page["src"]
         if explicit:
             return explicit
-        title = next((line for line in text.splitlines() if line.startswith("# ")), "")
-        named = [t for t in self.terms if title[2:].split("{")[0].strip().lower() == t.name.lower()]
+        title = next((line for line in text.splitlines() if line.startswith("# ")), "")[2:].split("{")[0].strip()
+        api = API_TITLE.fullmatch(title)
+        if api:
+            return f"api/{api.group(1)}.md"
+        named = [t for t in self.terms if title.lower() == t.name.lower()]
         return named[0].page if named else "index.md"
 
     def renders_a_page(self) -> bool:
