@@ -1,7 +1,7 @@
 """Write ``src/glossary_dl/data/pages.json``: what the pages show, for the installed command.
 
 The pages stay the source. From each term page (and the Command line page) this takes every
-block that CI runs, with its expected output and skip reason (``docs/_hooks/page_blocks.py``),
+block that CI runs, with its expected output and skip reason (``site_machinery/glossary_site/page_blocks.py``),
 and each term's formula as readable text, converted from the page's LaTeX by pylatexenc at
 generation time, so the package needs neither the pages nor a LaTeX library at run time. The
 site's address (``site_url`` in ``mkdocs.yml``) is baked in for ``glossary-dl docs``.
@@ -25,7 +25,7 @@ OUTPUT = ROOT / "src" / "glossary_dl" / "data" / "pages.json"
 EXTRA_PAGES = ("command-line.md",)
 
 sys.path.insert(0, str(DOCS / "_hooks"))
-from page_blocks import RUNTIME_MODULES, light_extras, needs_of, page_blocks  # noqa: E402
+from glossary_site.page_blocks import RUNTIME_MODULES, light_extras, needs_of, page_blocks  # noqa: E402
 from registry import Term, load_terms  # noqa: E402
 
 DISPLAY_MATH = re.compile(r"^\s*\$\$\s*$")

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "docs" / "_hooks"))
 import package_data  # noqa: E402
-from page_blocks import page_blocks  # noqa: E402
+from glossary_site.page_blocks import page_blocks  # noqa: E402
 from registry import load_terms  # noqa: E402
 
 TERMS = load_terms()

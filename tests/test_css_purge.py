@@ -1,14 +1,10 @@
-"""The build's CSS purge (docs/_hooks/css_purge.py): drops what cannot match, keeps the rest as written."""
+"""The build's CSS purge (site_machinery/glossary_site/css_purge.py): drops what cannot match, keeps the rest as written."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "docs" / "_hooks"))
-import css_purge  # noqa: E402
+from glossary_site import css_purge
 
 USED = {"jp-Cell", "jp-OutputArea"}
 

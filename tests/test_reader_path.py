@@ -24,8 +24,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 sys.path.insert(0, str(DOCS / "_hooks"))
-from page_blocks import NeedsError, blocks_of_text, light_extras, needs_of, page_blocks, site_pages  # noqa: E402
-from page_notebooks import page_notebook  # noqa: E402
+from glossary_site.page_blocks import NeedsError, blocks_of_text, light_extras, needs_of, page_blocks, site_pages  # noqa: E402
+from glossary_site.page_notebooks import page_notebook  # noqa: E402
 
 pytestmark = pytest.mark.reader_path
 

@@ -7,6 +7,7 @@ related terms, the glossary index, API cross-references).
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urldefrag, urlparse
@@ -98,3 +99,14 @@ def test_report_page_weights(site_dir, capsys):
             print(f"  {sheet.stat().st_size / 1024:8.1f} KiB  {sheet.relative_to(site_dir).as_posix()} (shared by the notebook pages)")
     assert weights and weights[0][0] > 0
     assert len(stylesheets) == 1, "the notebook pages should share one stylesheet"
+
+
+def test_dagre_is_loaded_by_the_concept_map_alone(site_dir):
+    """No page names dagre in a script tag: concept-map.js fetches it where a map is drawn, from
+    the address beside its own, which must exist."""
+    pages = sorted(site_dir.rglob("*.html"))
+    assert not [p for p in pages if "dagre" in "".join(re.findall(r"<script\b[^>]*>", p.read_text(encoding="utf-8")))]
+    script = (site_dir / "assets" / "javascripts" / "concept-map.js").read_text(encoding="utf-8")
+    beside = re.search(r'new URL\("([^"]+)", document\.currentScript\.src\)', script).group(1)
+    assert (site_dir / "assets" / "javascripts" / beside).resolve().is_file()
+    assert 'class="concept-map"' in (site_dir / "concept-map" / "index.html").read_text(encoding="utf-8")

@@ -16,7 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 sys.path.insert(0, str(DOCS / "_hooks"))
-from page_blocks import light_extras, needs_of, page_blocks, site_pages  # noqa: E402
+from glossary_site.page_blocks import light_extras, needs_of, page_blocks, site_pages  # noqa: E402
 
 WHEEL = "glossary_dl-0.1.0-py3-none-any.whl"
 SDIST = "glossary_dl-0.1.0.tar.gz"

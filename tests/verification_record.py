@@ -10,7 +10,7 @@ differences) carries a marker::
 collected item (each parametrisation) with the marker is one case. The record,
 ``docs/_registry/verification.json``, is built from the collected items: per implementation,
 per oracle, the tests, number of cases, dtypes, the loosest tolerance, and the oracle's
-installed version. ``docs/_hooks/verified.py`` renders it on every page. When one test covers several
+installed version. ``site_machinery/glossary_site/verified.py`` renders it on every page. When one test covers several
 implementations through a parametrisation, ``param="name", names={"mse": (...), ...}`` maps the
 parameter's value (a string, or a class/function by its ``__name__``) to the implementations;
 dtypes come from ``dtypes=`` or from a ``dtype`` parameter/fixture.

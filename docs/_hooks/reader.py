@@ -5,7 +5,8 @@
 - ``<!-- reader:install -->`` becomes the command that installs the package from this site
   (the address comes from ``site_url``); ``<!-- reader:extras -->`` the table of the light extras
 - every block that imports more than the package and NumPy gets a visible "Needs …" line
-  (the ``reader_blocks`` Markdown extension, wired here); a block whose imports no light extra
+  (the ``glossary_site.reader_blocks`` Markdown extension, named in mkdocs.yml; its
+  ``wheel_url`` set here from ``site_url``); a block whose imports no light extra
   provides fails the build with its page and line
 - every term page is also served as a notebook (``page_notebooks``), linked from the page;
   every notebook page links its own ``.ipynb``
@@ -26,9 +27,10 @@ from mkdocs.structure.files import File
 
 sys.path.insert(0, str(Path(__file__).parent))
 import nbformat  # noqa: E402
-from page_blocks import LABELS, LIGHT_EXTRAS, NeedsError, ROOT, light_extras, needs_of, page_blocks, site_pages  # noqa: E402
-from page_notebooks import notebook_path, page_notebook  # noqa: E402
-from reader_blocks import ReaderBlocksExtension  # noqa: E402
+from glossary_site.page_blocks import LABELS, LIGHT_EXTRAS, NeedsError, ROOT, light_extras, needs_of, page_blocks, site_pages  # noqa: E402
+from glossary_site.page_notebooks import notebook_path, page_notebook  # noqa: E402
+
+READER_BLOCKS = "glossary_site.reader_blocks"
 
 DIST_CACHE = ROOT / ".cache" / "glossary-dl-dist"
 # What the wheel and the sdist are made of: a change to any of these makes a new build.
@@ -54,7 +56,10 @@ def on_config(config):
         docs_dir=Path(config.docs_dir),
     )
     _check_needs(Path(config.docs_dir), _site["extras"])
-    config.markdown_extensions.append(ReaderBlocksExtension(wheel_url=_site["wheel_url"]))
+    if READER_BLOCKS not in (config.markdown_extensions or []):
+        raise PluginError(f"mkdocs.yml: markdown_extensions must name {READER_BLOCKS}")
+    # The extension is named in mkdocs.yml; the wheel's address follows site_url.
+    config.mdx_configs.setdefault(READER_BLOCKS, {})["wheel_url"] = _site["wheel_url"]
     return config
 
 

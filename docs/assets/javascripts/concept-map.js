@@ -6,8 +6,26 @@
 const MAP_FONT_PX = 13;
 const MAP_MIN_SCALE = 0.72;
 
+// dagre (49 KiB) is fetched only by a page that has a map, from the site beside this script.
+const DAGRE_URL = new URL("../vendor/dagre/dagre.min.js", document.currentScript.src).href;
+
+function loadDagre() {
+  loadDagre.loading ??= new Promise((resolve) => {
+    const script = Object.assign(document.createElement("script"), { src: DAGRE_URL });
+    script.addEventListener("load", resolve);
+    script.addEventListener("error", resolve);  // then the list of links stays
+    document.head.append(script);
+  });
+  return loadDagre.loading;
+}
+
 function drawConceptMaps() {
-  document.querySelectorAll(".concept-map").forEach(drawConceptMap);
+  const maps = document.querySelectorAll(".concept-map");
+  if (maps.length && typeof dagre === "undefined" && !loadDagre.loading) {
+    loadDagre().then(drawConceptMaps);
+    return;
+  }
+  maps.forEach(drawConceptMap);
   document.dispatchEvent(new Event("glossary:rendered"));  // readers.js: a tab stop if it scrolls
 }
 

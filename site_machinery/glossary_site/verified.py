@@ -1,4 +1,4 @@
-"""mkdocs hook: the "Verified" box, rendered from the test suite's own record.
+"""The "Verified" box, rendered from the test suite's own record.
 
 ``docs/_registry/verification.json`` is written from the ``verifies`` markers of the tests
 (``tests/verification_record.py``) and checked against them by the test suite, so the box never
@@ -16,10 +16,11 @@ tolerance. The full table, each test linking to its source, sits in a collapsed 
   section it sits in (or the page's term);
 - a term page with implementations and no marker gets the box right under its
   ``## How it is verified`` heading;
-- an implementation on a page without a record fails the build.
+- an implementation on a page without a record fails the build;
+- on a term page, a test named in the text becomes a small "test" link to its source.
 
-Listed before ``glossary.py`` in ``mkdocs.yml``'s ``hooks``, so the marker is gone before
-that hook rejects unknown markers.
+Pure functions of the page's text, the registry's terms, the record and the test files:
+``glossary_site.extension`` runs them before the other markers, which reject unknown ones.
 """
 
 from __future__ import annotations
@@ -28,20 +29,16 @@ import ast
 import json
 import os
 import re
-import sys
 from pathlib import Path
 
-from mkdocs.exceptions import PluginError
-from mkdocs.structure.files import File
+from glossary_dl._registry import Term
 
-sys.path.insert(0, str(Path(__file__).parent))
-from registry import Term, load_terms  # noqa: E402
+from .markers import MarkerError, section_before
+from .page_blocks import ROOT
 
-DOCS = Path(__file__).resolve().parent.parent
-RECORD = DOCS / "_registry" / "verification.json"
 MARKER = re.compile(r"<!--\s*glossary:verified\s*-->")
 FAMILIES_MARKER = re.compile(r"<!--\s*glossary:verified-families\s*-->")
-TESTS = DOCS.parent / "tests"
+TESTS = ROOT / "tests"
 TEST_PAGES = "verification/tests"  # one generated page per test file, a section per test
 HOW = re.compile(r"^## How it is verified[^\n]*\n", re.M)
 LIBRARY = {"torch": "PyTorch", "keras": "Keras", "sklearn": "scikit-learn", "numpy": "NumPy", "numba": "numba"}
@@ -50,20 +47,12 @@ LIBRARY = {"torch": "PyTorch", "keras": "Keras", "sklearn": "scikit-learn", "num
 # GLOSSARY_VERIFIED_PENDING=activations,tensors : their box says "no record yet" (it claims nothing).
 PENDING = {m for m in os.environ.get("GLOSSARY_VERIFIED_PENDING", "").split(",") if m}
 
-_terms: list[Term] = []
-_record: dict = {}
-_defined: dict[str, list[str]] = {}
-
-
-def on_config(config):
-    global _terms, _record, _defined
-    _defined = _defined_tests()
-    _terms = load_terms()
+def load_record(path: Path) -> dict:
+    """The verification record (``docs/_registry/verification.json``)."""
     try:
-        _record = json.loads(RECORD.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as error:
-        raise PluginError(f"{RECORD} is missing: run the tests with GLOSSARY_WRITE_VERIFICATION=1") from error
-    return config
+        raise MarkerError(f"{path} is missing: run the tests with GLOSSARY_WRITE_VERIFICATION=1") from error
 
 
 def checks_for(dotted: str, record: dict) -> list[dict]:
@@ -165,7 +154,7 @@ def box_markdown(implementations, record: dict, src: str) -> str:
             lines.append(f"    - `{_short(dotted)}`: **no record yet**.")
             continue
         if not checks:
-            raise PluginError(
+            raise MarkerError(
                 f"{src}: {dotted} has no verification record: add a @pytest.mark.verifies test "
                 "and regenerate docs/_registry/verification.json"
             )
@@ -258,7 +247,7 @@ def source_pages() -> dict[str, str]:
     return {f"{TEST_PAGES}/{path.stem}.md": source_page_markdown(path) for path in sorted(TESTS.glob("test_*.py"))}
 
 
-def _defined_tests() -> dict[str, list[str]]:
+def defined_tests() -> dict[str, list[str]]:
     """Test name -> the test files that define it at the top level."""
     defined: dict[str, list[str]] = {}
     for path in sorted(TESTS.glob("test_*.py")):
@@ -289,10 +278,10 @@ def link_test_names(markdown: str, src: str, defined: dict[str, list[str]], pref
             named = [f for f in files if f in preferred]
             files = named or files
             if len(files) != 1:
-                raise PluginError(f"{src}: `{name}` is defined in {len(files)} test files {files}; write tests/<file>.py::{name}")
+                raise MarkerError(f"{src}: `{name}` is defined in {len(files)} test files {files}; write tests/<file>.py::{name}")
             path = files[0]
         elif path not in defined.get(name, []):
-            raise PluginError(f"{src}: {path} defines no test {name}")
+            raise MarkerError(f"{src}: {path} defines no test {name}")
         title = f"{path}::{name}{match.group(3) or ''}"
         return f'[test]({source_url(path + "::" + name, src)} "{title}"){{ .test-link }}'
 
@@ -304,16 +293,8 @@ def link_test_names(markdown: str, src: str, defined: dict[str, list[str]], pref
     return "".join(pieces)
 
 
-def on_files(files, config):
-    for uri, markdown in source_pages().items():
-        files.append(File.generated(config, uri, content=markdown))
-    return files
-
-
 def _owner(markdown: str, position: int, on_page: list[Term]) -> list[Term]:
-    before = markdown[:position]
-    heading = before.rfind("\n#")
-    section = before[heading:] if heading >= 0 else before
+    section = section_before(markdown, position)
     anchored = [t for t in on_page if t.anchor and re.search(r"\{\s*#" + re.escape(t.anchor) + r"\b", section)]
     return anchored or on_page
 
@@ -326,7 +307,7 @@ def render(markdown: str, src: str, terms: list[Term], record: dict) -> str:
             owners = _owner(markdown, match.start(), on_page)
             names = [n for t in owners for n in t.implementations]
             if not names:
-                raise PluginError(f"{src}: <!-- glossary:verified --> where no term has an implementation")
+                raise MarkerError(f"{src}: <!-- glossary:verified --> where no term has an implementation")
             return box_markdown(names, record, src)
         return MARKER.sub(expand, markdown)
     names = [n for t in on_page for n in t.implementations]
@@ -334,7 +315,7 @@ def render(markdown: str, src: str, terms: list[Term], record: dict) -> str:
         return markdown
     match = HOW.search(markdown)
     if match is None:
-        raise PluginError(f"{src}: a term page with implementations needs a '## How it is verified' section")
+        raise MarkerError(f"{src}: a term page with implementations needs a '## How it is verified' section")
     return markdown[: match.end()] + "\n" + box_markdown(names, record, src) + markdown[match.end():]
 
 
@@ -343,12 +324,11 @@ def is_source_page(src: str) -> bool:
     return src.startswith(TEST_PAGES + "/")
 
 
-def on_page_markdown(markdown, page, config, files):
-    src = page.file.src_uri
-    if is_source_page(src):
-        return markdown
-    markdown = render(markdown, src, _terms, _record)
+def expand(markdown: str, src: str, terms: list[Term], record: dict, defined: dict[str, list[str]]) -> str:
+    """The page's Verified boxes and, on a term page, its test names as links to their source."""
+    markdown = render(markdown, src, terms, record)
     if src.startswith("terms/"):
-        preferred = re.findall(r"tests/test_\w+\.py", markdown)
-        markdown = link_test_names(markdown, src, _defined, preferred)
+        # the files the page's text names; a listing included in a fence (a snippet) names others
+        preferred = re.findall(r"tests/test_\w+\.py", FENCE.sub("", markdown))
+        markdown = link_test_names(markdown, src, defined, preferred)
     return markdown

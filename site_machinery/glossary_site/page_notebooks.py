@@ -14,7 +14,7 @@ import re
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from page_blocks import Block, Needs, blocks_of_text, needs_of
+from .page_blocks import Block, Needs, blocks_of_text, needs_of
 
 FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})")
 COMMENT_LINE = re.compile(r"^\s*<!--.*-->\s*$")

@@ -18,7 +18,7 @@ import re
 from markdown import Extension
 from markdown.preprocessors import Preprocessor
 
-from page_blocks import NeedsError, blocks_of_text, light_extras, needs_of
+from .page_blocks import NeedsError, blocks_of_text, light_extras, needs_of
 
 OUTPUT_MARK = re.compile(r"^\s*<!--[-\s]*pytest-codeblocks:expected-output(-ignore-whitespace)?[-\s]*-->\s*$")
 FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})\s*([\w+-]*)\s*$")
