@@ -14,6 +14,7 @@ Configuration: ``wheel_url``, the address the site serves the wheel from.
 from __future__ import annotations
 
 import re
+from html import escape
 
 from markdown import Extension
 from markdown.preprocessors import Preprocessor
@@ -68,10 +69,12 @@ class ReaderBlocks(Preprocessor):
 def needs_line(needs, wheel_url: str) -> str:
     """One paragraph: what the block needs and the command that installs it."""
     target = f" @ {wheel_url}" if wheel_url else ""
-    return (
-        f'<p class="glossary-needs" markdown>**Needs {needs.labels}:** '
-        f'`pip install "{needs.requirement()}{target}"`</p>'
-    )
+    command = escape(f'pip install "{needs.requirement()}{target}"')
+    # a break opportunity after each "/" of the address: on a phone the line wraps between its
+    # parts, never inside "glossary-dl[oracles]"; a copied command holds no trace of them
+    command = command.replace("/", "/<wbr>")
+    return f'<p class="glossary-needs" markdown>**Needs {needs.labels}:** <code>{command}</code></p>'
+
 
 
 def makeExtension(**kwargs):  # noqa: N802 (Python-Markdown's name)

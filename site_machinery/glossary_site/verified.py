@@ -237,8 +237,10 @@ def source_page_markdown(test_file: Path) -> str:
     for name, first, source in source_sections(test_file):
         title = "Set-up" if name == "setup" else f"`{name}`"
         parts.append(f"## {title} {{ #{name} }}\n")
-        # a listing, not an example: pages generated here are not run by pytest-codeblocks
-        parts.append(f'```python linenums="{first}"\n{source}\n```\n')
+        # A listing, not an example: pages generated here are not run by pytest-codeblocks. Plain
+        # text, not highlighted: a span per token made each of these pages as heavy as the largest
+        # term page (6,000 elements), for source that a reader scans for one test.
+        parts.append(f'```text linenums="{first}"\n{source}\n```\n')
     return "\n".join(parts)
 
 
