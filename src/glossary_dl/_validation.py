@@ -141,6 +141,35 @@ def _all_finite_parallel(flat, n_tasks):
     return finite == n_tasks
 
 
+def checked_without_finiteness(check, *values):
+    """``check(*values, finite=False)``: every check of today but the scan for NaN and inf.
+
+    For a function whose result is NaN or infinite whenever an input is (see
+    ``recheck_if_not_finite``). When this cheaper check fails, the full check
+    runs, so that the same error as before wins (a NaN in ``x`` before a bad
+    rank of ``y``).
+    """
+    try:
+        return check(*values, finite=False)
+    except (TypeError, ValueError):
+        check(*values, finite=True)
+        raise
+
+
+def recheck_if_not_finite(result, check, *values) -> None:
+    """Run the full ``check(*values, finite=True)`` when ``result`` holds NaN or inf.
+
+    Sound for sums of products (dot products, matrix products) computed without the
+    "nnan"/"ninf" fast-math flags: a NaN or ±inf input reaches every sum it enters
+    (inf·0 = NaN, inf − inf = NaN, NaN·y = NaN), so a finite result proves finite
+    inputs, and the input scan (one read of every input) runs only on the rare
+    non-finite result. A finite input that overflows passes the scan, as before.
+    """
+    finite = bool(np.isfinite(result)) if np.ndim(result) == 0 else all_finite(result)
+    if not finite:
+        check(*values, finite=True)
+
+
 def check_same_shape(a: np.ndarray, a_name: str, b: np.ndarray, b_name: str) -> None:
     if a.shape != b.shape:
         raise ValueError(f"{a_name} and {b_name} must have the same shape, got {a.shape} and {b.shape}")
