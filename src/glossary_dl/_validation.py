@@ -190,7 +190,12 @@ def recheck_if_not_finite(result, check, *values) -> None:
     inputs, and the input scan (one read of every input) runs only on the rare
     non-finite result. A finite input that overflows passes the scan, as before.
     """
-    finite = bool(np.isfinite(result)) if np.ndim(result) == 0 else all_finite(result)
+    if isinstance(result, np.ndarray) and result.ndim:
+        # the product: a fresh C-contiguous float array
+        small = _COMPILED and result.size < PARALLEL_MIN_WORK
+        finite = _all_finite_contiguous(result) if small else all_finite(result)
+    else:
+        finite = bool(np.isfinite(result))
     if not finite:
         check(*values, finite=True)
 
