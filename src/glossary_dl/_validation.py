@@ -8,6 +8,7 @@ Every message names the argument and says what was expected.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numba
@@ -195,7 +196,7 @@ def recheck_if_not_finite(result, check, *values) -> None:
         small = _COMPILED and result.size < PARALLEL_MIN_WORK
         finite = _all_finite_contiguous(result) if small else all_finite(result)
     else:
-        finite = bool(np.isfinite(result))
+        finite = math.isfinite(result)  # a scalar: a tenth of np.isfinite's cost
     if not finite:
         check(*values, finite=True)
 
