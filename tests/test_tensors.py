@@ -496,6 +496,7 @@ def test_products_keep_the_first_error_of_the_full_check():
         tensors.matrix_dot(np.full((2, 3), np.inf), np.ones(3))
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered")  # the plain-Python loops (coverage run) warn
 def test_products_of_finite_inputs_that_overflow_return_inf_as_before():
     big = np.full(4, 1e308)
     assert tensors.vector_dot(big, big) == np.inf
