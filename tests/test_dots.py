@@ -77,6 +77,9 @@ def test_threads_for_restores_the_thread_count():
     assert numba.get_num_threads() == before
     with threads_for(PARALLEL_MIN_WORK):
         assert numba.get_num_threads() == before
+    with pytest.raises(ZeroDivisionError), threads_for(0):
+        1 / 0  # an error inside the block still restores the count
+    assert numba.get_num_threads() == before
 
 
 @pytest.mark.parametrize("n_cols", [1, 63, 64, 65, 200])  # panels of 64 columns and their edges

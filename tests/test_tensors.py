@@ -441,3 +441,63 @@ def test_broadcast_add_row_path_agrees_with_the_index_walk(x_shape, y_shape, rng
                         _broadcast_strides(y.shape, len(shape)), _shape_array(shape), expected.reshape(-1))
     assert_identical(tensors.broadcast_add(x, y), expected)
     assert_identical(expected, x + y)
+
+
+# The products scan their inputs for NaN and inf only when the result is not finite (the scan of a
+# large input costs as much as the product's memory traffic). Sound when every non-finite input
+# makes the result non-finite: a value at each position class (first, middle, last) of each
+# argument, NaN and ±inf, times zeros (inf·0 = NaN) and beside the opposite infinity (inf − inf = NaN),
+# on the serial loops and on the large, threaded ones, must be refused with today's message.
+NON_FINITE = [np.nan, np.inf, -np.inf]
+PRODUCT_SHAPES = {
+    # function: (first argument's name and shape, second's), small and large (threaded) sizes
+    tensors.vector_dot: [(("x", (7,)), ("y", (7,))), (("x", (1 << 18,)), ("y", (1 << 18,)))],
+    tensors.matrix_vector_dot: [(("A", (5, 7)), ("x", (7,))), (("A", (512, 512)), ("x", (512,)))],
+    tensors.matrix_dot: [(("A", (5, 7)), ("B", (7, 3))), (("A", (64, 64)), ("B", (64, 64)))],
+}
+
+
+def _product_cases():
+    for function, sizes in PRODUCT_SHAPES.items():
+        for size_index, shapes in enumerate(sizes):
+            for argument in range(2):
+                for position in ("first", "middle", "last"):
+                    for value in NON_FINITE:
+                        for dtype in (np.float32, np.float64):
+                            yield pytest.param(
+                                function, shapes, argument, position, value, dtype,
+                                id=f"{function.__name__}-{'large' if size_index else 'small'}-"
+                                f"{shapes[argument][0]}-{position}-{value}-{np.dtype(dtype).name}",
+                            )
+
+
+@pytest.mark.parametrize("function, shapes, argument, position, value, dtype", list(_product_cases()))
+def test_products_refuse_every_non_finite_input(function, shapes, argument, position, value, dtype):
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(shape).astype(dtype) for _, shape in shapes]
+    target = arrays[argument].reshape(-1)
+    index = {"first": 0, "middle": target.size // 2, "last": target.size - 1}[position]
+    target[index] = value
+    if np.isinf(value):
+        # the opposite infinity next to it: inf − inf, the case that could cancel
+        target[(index + 1) % target.size] = -value
+    # zeros in the other argument: inf·0
+    arrays[1 - argument].reshape(-1)[::2] = 0.0
+    name = shapes[argument][0]
+    with pytest.raises(ValueError, match=f"^{name} must contain only finite values"):
+        function(*arrays)
+
+
+def test_products_keep_the_first_error_of_the_full_check():
+    # a NaN in the first argument is reported before the second argument's wrong rank, as before
+    with pytest.raises(ValueError, match="^x must contain only finite"):
+        tensors.vector_dot(np.array([np.nan, 1.0]), np.ones((2, 2)))
+    with pytest.raises(ValueError, match="^A must contain only finite"):
+        tensors.matrix_dot(np.full((2, 3), np.inf), np.ones(3))
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered")  # the plain-Python loops (coverage run) warn
+def test_products_of_finite_inputs_that_overflow_return_inf_as_before():
+    big = np.full(4, 1e308)
+    assert tensors.vector_dot(big, big) == np.inf
+    assert np.all(tensors.matrix_dot(big.reshape(2, 2), big.reshape(2, 2)) == np.inf)

@@ -8,6 +8,7 @@ Every message names the argument and says what was expected.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numba
@@ -50,9 +51,12 @@ def as_float_array(
     check_ndim(array, name, ndim)
     if not allow_empty and array.size == 0:
         raise ValueError(f"{name} must not be empty, got shape {array.shape}")
+    # contiguous first (a copy only for the rare strided or read-only input), so that a small
+    # array's scan is one compiled call on the array itself
+    array = for_the_loops(array)
     if finite:
-        check_finite(array, name)
-    return for_the_loops(array)
+        _check_finite_float(array, name)
+    return array
 
 
 def check_float_dtype(dtype, name: str = "dtype") -> np.dtype:
@@ -117,7 +121,23 @@ def all_finite(array: np.ndarray) -> bool:
 
 def check_finite(array: np.ndarray, name: str) -> None:
     if not all_finite(array):
-        raise ValueError(f"{name} must contain only finite values (no NaN or inf)")
+        _refuse_non_finite(name)
+
+
+def _check_finite_float(array: np.ndarray, name: str) -> None:
+    """``check_finite`` for a C-contiguous float32/float64 array (``as_float_array``'s): no dtype tests again."""
+    if _COMPILED and array.size < PARALLEL_MIN_WORK:
+        # one compiled call, the flattening inside it: the Python steps around a 32 × 10 scan cost
+        # more than the scan
+        finite = _all_finite_contiguous(array)
+    else:
+        finite = all_finite(array)
+    if not finite:
+        _refuse_non_finite(name)
+
+
+def _refuse_non_finite(name: str):
+    raise ValueError(f"{name} must contain only finite values (no NaN or inf)")
 
 
 @njit(cache=True, fastmath={"reassoc", "nsz"}, error_model="numpy")
@@ -131,6 +151,12 @@ def _all_finite_loop(flat):
     return total == 0.0
 
 
+@njit(cache=True)
+def _all_finite_contiguous(array):
+    # any rank: a C-contiguous array flattens to a view
+    return _all_finite_loop(array.reshape(array.size))
+
+
 @njit(cache=True, parallel=True)
 def _all_finite_parallel(flat, n_tasks):
     # the same sum over one slice per task, the tasks shared by every thread
@@ -139,6 +165,41 @@ def _all_finite_parallel(flat, n_tasks):
     for task in prange(n_tasks):
         finite += _all_finite_loop(flat[task * step:(task + 1) * step])
     return finite == n_tasks
+
+
+def checked_without_finiteness(check, *values):
+    """``check(*values, finite=False)``: every check of today but the scan for NaN and inf.
+
+    For a function whose result is NaN or infinite whenever an input is (see
+    ``recheck_if_not_finite``). When this cheaper check fails, the full check
+    runs, so that the same error as before wins (a NaN in ``x`` before a bad
+    rank of ``y``).
+    """
+    try:
+        # the plain-Python run (NUMBA_DISABLE_JIT=1) scans first: its loops would warn on NaN
+        return check(*values, finite=not _COMPILED)
+    except (TypeError, ValueError):
+        check(*values, finite=True)
+        raise
+
+
+def recheck_if_not_finite(result, check, *values) -> None:
+    """Run the full ``check(*values, finite=True)`` when ``result`` holds NaN or inf.
+
+    Sound for sums of products (dot products, matrix products) computed without the
+    "nnan"/"ninf" fast-math flags: a NaN or ±inf input reaches every sum it enters
+    (inf·0 = NaN, inf − inf = NaN, NaN·y = NaN), so a finite result proves finite
+    inputs, and the input scan (one read of every input) runs only on the rare
+    non-finite result. A finite input that overflows passes the scan, as before.
+    """
+    if isinstance(result, np.ndarray) and result.ndim:
+        # the product: a fresh C-contiguous float array
+        small = _COMPILED and result.size < PARALLEL_MIN_WORK
+        finite = _all_finite_contiguous(result) if small else all_finite(result)
+    else:
+        finite = math.isfinite(result)  # a scalar: a tenth of np.isfinite's cost
+    if not finite:
+        check(*values, finite=True)
 
 
 def check_same_shape(a: np.ndarray, a_name: str, b: np.ndarray, b_name: str) -> None:

@@ -381,14 +381,21 @@ def _rows_parallel(op, x, grad_out, out, n_tasks):
         _rows_slice(op, x[lo:hi], grad_out[lo:hi], out[lo:hi])
 
 
+@njit(cache=True)
+def _map_contiguous(op, x, grad_out, alpha, out):
+    # any rank: C-contiguous arrays flatten to views here, in one compiled call (at 32 × 10 the
+    # Python reshapes cost as much as the loop)
+    _map_slice(op, x.reshape(x.size), grad_out.reshape(x.size), alpha, out.reshape(x.size))
+
+
 def _map(op, x, grad_out=None, alpha=0.0):
     """``out`` of the element-wise loop ``op`` on ``x`` (and ``grad_out``), same shape and dtype."""
     out = np.empty_like(x)
-    flat, flat_out = x.reshape(-1), out.reshape(-1)
-    flat_grad = flat if grad_out is None else grad_out.reshape(-1)
-    if flat.size < PARALLEL_MIN_WORK:
-        _map_slice(op, flat, flat_grad, float(alpha), flat_out)
+    if x.size < PARALLEL_MIN_WORK:
+        _map_contiguous(op, x, x if grad_out is None else grad_out, float(alpha), out)
     else:
+        flat, flat_out = x.reshape(-1), out.reshape(-1)
+        flat_grad = flat if grad_out is None else grad_out.reshape(-1)
         _map_parallel(op, flat, flat_grad, float(alpha), flat_out, 4 * numba.get_num_threads())
     return out
 
@@ -433,13 +440,18 @@ def _check_axis(axis, x: np.ndarray) -> int:
 
 
 def _rows_along(array: np.ndarray, axis: int) -> np.ndarray:
-    """A C-contiguous 2-d copy with ``axis`` last: one row per softmax vector."""
+    """A C-contiguous 2-d array with ``axis`` last: one row per softmax vector (a view when it is last)."""
+    if axis == array.ndim - 1:
+        # the validated array is C-contiguous: its last axis already runs along rows
+        return array.reshape(-1, array.shape[axis])
     moved = np.moveaxis(array, axis, -1)
     return np.ascontiguousarray(moved).reshape(-1, array.shape[axis])
 
 
 def _from_rows(rows: np.ndarray, shape: tuple[int, ...], axis: int) -> np.ndarray:
     """Undo `_rows_along`: back to ``shape`` with the softmax axis where it was."""
+    if axis == len(shape) - 1:
+        return rows.reshape(shape)  # rows is a fresh C-contiguous output: a view
     moved_shape = tuple(n for i, n in enumerate(shape) if i != axis) + (shape[axis],)
     return np.ascontiguousarray(np.moveaxis(rows.reshape(moved_shape), -1, axis))
 

@@ -25,7 +25,14 @@ from numba import njit, prange
 from glossary_dl._dots import _FASTMATH, _batched_transpose_loop, _dots_loop
 from glossary_dl._dots import _transposed as _matrix_transposed
 from glossary_dl._parallel import PARALLEL_MIN_WORK
-from glossary_dl._validation import as_float_array, check_bool, check_int, check_same_shape
+from glossary_dl._validation import (
+    as_float_array,
+    check_bool,
+    check_int,
+    check_same_shape,
+    checked_without_finiteness,
+    recheck_if_not_finite,
+)
 from glossary_dl.activations import relu
 
 __all__ = [
@@ -44,9 +51,9 @@ __all__ = [
 
 
 # ---------------------------------------------------------------- validation
-def _tensor(value, name: str) -> np.ndarray:
+def _tensor(value, name: str, *, finite: bool = True) -> np.ndarray:
     """A C-contiguous, writeable float32/float64 array of any rank (rank 0 included)."""
-    array = as_float_array(value, name)
+    array = as_float_array(value, name, finite=finite)
     # numba compiles a separate version for read-only arrays; a copy keeps one per dtype
     return array if array.flags.writeable else array.copy()
 
@@ -60,8 +67,7 @@ def _result_dtype(x_value, x: np.ndarray, y_value, y: np.ndarray) -> np.dtype:
 
 def _pair(x_value, y_value) -> tuple[np.ndarray, np.ndarray]:
     """Both operands validated and cast to their common float dtype."""
-    x = _tensor(x_value, "x")
-    y = _tensor(y_value, "y")
+    return _named_pair(x_value, "x", y_value, "y")
     dtype = _result_dtype(x_value, x, y_value, y)
     return x.astype(dtype, copy=False), y.astype(dtype, copy=False)
 
@@ -385,14 +391,24 @@ def vector_dot(x, y):
     x \cdot y = \sum_{i=1}^{d} x_i \, y_i .
     $$
     """
-    x, y = _pair(x, y)
+    # NaN and inf reach the sum (inf·0 = NaN), so the inputs are scanned only when it is not finite
+    x_value, y_value = x, y
+    x, y = checked_without_finiteness(_checked_vectors, x_value, y_value)
+    if x.size < PARALLEL_MIN_WORK:
+        result = x.dtype.type(_vector_dot_loop(x, y))
+    else:
+        result = x.dtype.type(_vector_dot_fast_loop(x, y, numba.get_num_threads()))
+    recheck_if_not_finite(result, _checked_vectors, x_value, y_value)
+    return result
+
+
+def _checked_vectors(x_value, y_value, *, finite: bool) -> tuple[np.ndarray, np.ndarray]:
+    x, y = _named_pair(x_value, "x", y_value, "y", finite=finite)
     _check_rank(x, "x", 1, "vector")
     _check_rank(y, "y", 1, "vector")
     if x.shape != y.shape:
         raise ValueError(f"x and y must have the same length, got shapes {x.shape} and {y.shape}")
-    if x.size < PARALLEL_MIN_WORK:
-        return x.dtype.type(_vector_dot_loop(x, y))
-    return x.dtype.type(_vector_dot_fast_loop(x, y, numba.get_num_threads()))
+    return x, y
 
 
 def matrix_vector_dot(A, x):
@@ -427,19 +443,29 @@ def matrix_vector_dot(A, x):
     (A x)_i = \sum_{k=1}^{K} A_{ik} \, x_k, \qquad i = 1, \dots, n .
     $$
     """
-    A, x = _named_pair(A, "A", x, "x")
+    # a NaN or inf in row i of A reaches out[i], one in x every out[i]: the inputs are scanned only
+    # when out is not finite
+    A_value, x_value = A, x
+    A, x = checked_without_finiteness(_checked_matrix_vector, A_value, x_value)
+    out = np.empty(A.shape[0], dtype=np.float64)
+    if A.size < PARALLEL_MIN_WORK:
+        _matrix_vector_dot_loop(A, x, out)
+    else:
+        _matrix_vector_dot_fast_loop(A, x, out)
+    product = out.astype(A.dtype)
+    recheck_if_not_finite(product, _checked_matrix_vector, A_value, x_value)
+    return product
+
+
+def _checked_matrix_vector(A_value, x_value, *, finite: bool) -> tuple[np.ndarray, np.ndarray]:
+    A, x = _named_pair(A_value, "A", x_value, "x", finite=finite)
     _check_rank(A, "A", 2, "matrix")
     _check_rank(x, "x", 1, "vector")
     if A.shape[1] != x.shape[0]:
         raise ValueError(
             f"A.shape[1] must equal x.shape[0] (the summed axis), got shapes {A.shape} and {x.shape}"
         )
-    out = np.empty(A.shape[0], dtype=np.float64)
-    if A.size < PARALLEL_MIN_WORK:
-        _matrix_vector_dot_loop(A, x, out)
-    else:
-        _matrix_vector_dot_fast_loop(A, x, out)
-    return out.astype(A.dtype)
+    return A, x
 
 
 def matrix_dot(A, B):
@@ -481,13 +507,10 @@ def matrix_dot(A, B):
     multiply-adds on, the same sums run as dot products of rows of $A$ and of
     $B^\top$ in register tiles on every thread (``glossary_dl._dots``), still in float64.
     """
-    A, B = _named_pair(A, "A", B, "B")
-    _check_rank(A, "A", 2, "matrix")
-    _check_rank(B, "B", 2, "matrix")
-    if A.shape[1] != B.shape[0]:
-        raise ValueError(
-            f"A.shape[1] must equal B.shape[0] (the summed axis), got shapes {A.shape} and {B.shape}"
-        )
+    # a NaN or inf in row i of A reaches row i of C, one in column j of B column j of C: the
+    # inputs are scanned only when C is not finite
+    A_value, B_value = A, B
+    A, B = checked_without_finiteness(_checked_matrices, A_value, B_value)
     out = np.zeros((A.shape[0], B.shape[1]), dtype=np.float64)
     work = A.shape[0] * A.shape[1] * B.shape[1]
     if work < PARALLEL_MIN_WORK:
@@ -496,12 +519,28 @@ def matrix_dot(A, B):
         # the same sums, C = A·(Bᵀ)ᵀ, as dot products of contiguous rows in 4 × 4 register tiles on
         # every thread (glossary_dl._dots); still accumulated in float64, out's dtype
         _dots_loop(A, _matrix_transposed(B), out)
-    return out.astype(A.dtype)
+    product = out.astype(A.dtype)
+    # the scan of the product in its own dtype: half the bytes of the float64 sums in float32
+    recheck_if_not_finite(product, _checked_matrices, A_value, B_value)
+    return product
 
 
-def _named_pair(a_value, a_name: str, b_value, b_name: str) -> tuple[np.ndarray, np.ndarray]:
-    a = _tensor(a_value, a_name)
-    b = _tensor(b_value, b_name)
+def _checked_matrices(A_value, B_value, *, finite: bool) -> tuple[np.ndarray, np.ndarray]:
+    A, B = _named_pair(A_value, "A", B_value, "B", finite=finite)
+    _check_rank(A, "A", 2, "matrix")
+    _check_rank(B, "B", 2, "matrix")
+    if A.shape[1] != B.shape[0]:
+        raise ValueError(
+            f"A.shape[1] must equal B.shape[0] (the summed axis), got shapes {A.shape} and {B.shape}"
+        )
+    return A, B
+
+
+def _named_pair(
+    a_value, a_name: str, b_value, b_name: str, *, finite: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    a = _tensor(a_value, a_name, finite=finite)
+    b = _tensor(b_value, b_name, finite=finite)
     dtype = _result_dtype(a_value, a, b_value, b)
     return a.astype(dtype, copy=False), b.astype(dtype, copy=False)
 
