@@ -15,9 +15,9 @@ want=$(cat requirements/constraints.txt pyproject.toml site_machinery/pyproject.
 pip_install() {
     # Some machines list local package mirrors that may be absent: pip warns
     # once per package about them; those warnings are noise, errors still show.
-    # --no-compile: Python compiles each module when it is first imported; compiling all of
-    # every package ahead (PyTorch alone holds thousands) tripled the install's CPU time.
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-compile "$@" \
+    # pip byte-compiles what it installs (its default), once: a machine that sets
+    # PYTHONDONTWRITEBYTECODE would otherwise compile every module from source at every import.
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check "$@" \
         2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
 }
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then

@@ -46,8 +46,9 @@ class WheelEnv:
         return self.bin / "python"
 
     def pip(self, *args: str) -> None:
-        # --no-compile: Python compiles what a test imports when it imports it, not all of torch ahead
-        _check([str(self.python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
+        # pip's default byte-compiling, as a reader's install does: with PYTHONDONTWRITEBYTECODE
+        # set (some machines set it) an install without it compiles every module at every import
+        _check([str(self.python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                 "-c", str(CONSTRAINTS), *args])
 
     def install(self, *extras: str) -> None:
