@@ -631,19 +631,38 @@ def test_notebook_pages_render_their_figures(context, base_url, site_dir):
         assert styled == ["flex", "flex", True, True], f"{notebook.name}: notebook cells unstyled: {styled}"
 
 
-def test_screenshots_light_and_dark(context, base_url):
+SCREENSHOTS = {
+    # name: (address, what to bring into view first; None: the top of the page)
+    "term-page": ("terms/momentum/", None),
+    "needs-line": ("terms/loss-function/", ".glossary-needs"),
+    "verified-box": ("terms/loss-function/", ".admonition.success"),
+    "test-file-page": ("verification/tests/test_losses/", None),
+}
+
+
+def test_screenshots_phone_and_desktop_light_and_dark(reader_contexts, base_url):
+    """What a reader sees, saved in artifacts/ to be looked at: a term page, a block's Needs line
+    and a test file's page, on each screen in each colour scheme (the scheme the system asks for)."""
     ARTIFACTS.mkdir(exist_ok=True)
-    page = context.new_page()
-    page.goto(base_url + "terms/momentum/", wait_until="networkidle")
-    page.wait_for_timeout(300)
-    light = ARTIFACTS / "term-page-light.png"
-    page.screenshot(path=str(light))
-    page.locator("form[data-md-component='palette'] label:visible").first.click()
-    page.wait_for_timeout(300)
-    dark = ARTIFACTS / "term-page-dark.png"
-    page.screenshot(path=str(dark))
-    assert light.stat().st_size > 10_000 and dark.stat().st_size > 10_000
-    assert light.read_bytes() != dark.read_bytes()
+    for (size, scheme), ctx in reader_contexts.items():
+        page = ctx.new_page()
+        for name, (address, target) in SCREENSHOTS.items():
+            page.goto(base_url + address, wait_until="networkidle")
+            page.wait_for_function(_SETTLED, timeout=15000)
+            if target:
+                page.locator(target).first.scroll_into_view_if_needed()
+                page.wait_for_timeout(400)  # the header's title slides from site name to page title
+            page.mouse.move(1, 1)  # no hover tooltip in the picture
+            assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == (
+                "slate" if scheme == "dark" else "default")
+            shot = ARTIFACTS / f"{name}-{size}-{scheme}.png"
+            page.screenshot(path=str(shot))
+            assert shot.stat().st_size > 10_000, shot
+        page.close()
+    for name in SCREENSHOTS:
+        for size in VIEWPORTS:
+            light, dark = (ARTIFACTS / f"{name}-{size}-{scheme}.png" for scheme in ("light", "dark"))
+            assert light.read_bytes() != dark.read_bytes(), (name, size)
 
 
 # ---------------------------------------------------------------- accessibility
