@@ -12,6 +12,11 @@
 # of the three fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The build and two pytest processes share the cores: threads that wait for work sleep instead
+# of spinning (OpenMP, used by numba's threading layer and by PyTorch), else a waiting thread
+# takes a core from a working process. The Keras MNIST test took 134 s spinning, 41 s sleeping,
+# beside two busy processes on 2 cores.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 
 # First, before anything else: the README's first command, as a newcomer runs it. A clean copy
 # (no .venv, no notebook cache, no built package that could hide a missing step) builds the site

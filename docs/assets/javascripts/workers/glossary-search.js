@@ -105,3 +105,18 @@ self.postMessage = message => {
 }
 
 importScripts(new URL(self.location.href).searchParams.get("theme"))
+
+// lunr's token set merges the nodes that share a key, and the key joins each edge's character
+// and its target's id with nothing between them: with digits as characters, "1" -> node 234 and
+// "1" -> node 2 then "3" -> node 4 both read "01234". Two different nodes are merged, the set then
+// holds words the index lacks, and a query that reaches one throws in the worker (reading
+// '_index' of undefined) and shows "No matching documents": which queries, depends on the numbers
+// the pages hold ("SGD" and "Glorot initialization" did, after the Performance page's figures
+// changed). A comma after each id makes the key unambiguous: one character, digits, a comma.
+self.lunr.TokenSet.prototype.toString = function () {
+  if (this._str) return this._str
+  let key = this.final ? "1" : "0"
+  for (const label of Object.keys(this.edges).sort()) key += label + this.edges[label].id + ","
+  this._str = key
+  return key
+}
