@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import itertools
 import json
 import os
 import shutil
@@ -640,11 +641,13 @@ SCREENSHOTS = {
 }
 
 
-def test_screenshots_phone_and_desktop_light_and_dark(reader_contexts, base_url):
+def test_screenshots_phone_and_desktop_light_and_dark(browser, base_url):
     """What a reader sees, saved in artifacts/ to be looked at: a term page, a block's Needs line
-    and a test file's page, on each screen in each colour scheme (the scheme the system asks for)."""
+    and a test file's page, on each screen in each colour scheme (the scheme the system asks for).
+    A fresh context each: the theme keeps a palette chosen with the toggle in the context's storage."""
     ARTIFACTS.mkdir(exist_ok=True)
-    for (size, scheme), ctx in reader_contexts.items():
+    for (size, viewport), scheme in itertools.product(VIEWPORTS.items(), ("light", "dark")):
+        ctx = _new_context(browser, viewport, scheme)
         page = ctx.new_page()
         for name, (address, target) in SCREENSHOTS.items():
             page.goto(base_url + address, wait_until="networkidle")
@@ -658,7 +661,7 @@ def test_screenshots_phone_and_desktop_light_and_dark(reader_contexts, base_url)
             shot = ARTIFACTS / f"{name}-{size}-{scheme}.png"
             page.screenshot(path=str(shot))
             assert shot.stat().st_size > 10_000, shot
-        page.close()
+        ctx.close()
     for name in SCREENSHOTS:
         for size in VIEWPORTS:
             light, dark = (ARTIFACTS / f"{name}-{size}-{scheme}.png" for scheme in ("light", "dark"))
