@@ -30,6 +30,7 @@ from glossary_dl._validation import (
     as_label_array,
     check_float_dtype,
     check_int,
+    checked_without_finiteness,
 )
 
 __all__ = [
@@ -122,9 +123,11 @@ def _softmax_cross_entropy_loop(logits, labels, grad):
 
 
 # ---------------------------------------------------------------- validation helpers
-def _as_matching(value, name: str, dtype: np.dtype, shape: tuple[int, ...], like: str) -> np.ndarray:
+def _as_matching(
+    value, name: str, dtype: np.dtype, shape: tuple[int, ...], like: str, *, finite: bool = True
+) -> np.ndarray:
     """A float array with the dtype of the main input and an exact shape, or raise."""
-    array = as_float_array(value, name, ndim=len(shape))
+    array = as_float_array(value, name, ndim=len(shape), finite=finite)
     if isinstance(value, np.ndarray) and array.dtype != dtype:
         raise TypeError(f"{name} must have the same dtype as {like} ({dtype}), got {array.dtype}")
     # astype, not np.ascontiguousarray: the latter turns a 0-d array into shape (1,)
@@ -327,10 +330,15 @@ def relu_backward(x, grad_out):
     \frac{\partial L}{\partial z} = \frac{\partial L}{\partial a} \odot 1[z > 0] .
     $$
     """
-    z = as_float_array(x, "x")
-    grad_out = _as_matching(grad_out, "grad_out", z.dtype, z.shape, "x")
-    # the one ReLU's gradient loop, in slices on every thread for a large array, as relu_grad runs it
+    # the one ReLU's gradient loop, in slices on every thread for a large array, as relu_grad runs
+    # it, scanning for NaN and inf as it goes
+    z, grad_out = checked_without_finiteness(_checked_relu_backward, x, grad_out)
     return _map(_RELU_GRAD, z, grad_out)
+
+
+def _checked_relu_backward(x, grad_out, *, finite: bool) -> tuple[np.ndarray, np.ndarray]:
+    z = as_float_array(x, "x", finite=finite)
+    return z, _as_matching(grad_out, "grad_out", z.dtype, z.shape, "x", finite=finite)
 
 
 def softmax_cross_entropy(logits, labels):

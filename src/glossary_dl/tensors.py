@@ -26,6 +26,8 @@ from glossary_dl._dots import _FASTMATH, _batched_transpose_loop, _dots_loop
 from glossary_dl._dots import _transposed as _matrix_transposed
 from glossary_dl._parallel import PARALLEL_MIN_WORK
 from glossary_dl._validation import (
+    _all_finite_loop,
+    _check_finite_float,
     as_float_array,
     check_bool,
     check_int,
@@ -65,11 +67,9 @@ def _result_dtype(x_value, x: np.ndarray, y_value, y: np.ndarray) -> np.dtype:
     return np.result_type(x_source, y_source)
 
 
-def _pair(x_value, y_value) -> tuple[np.ndarray, np.ndarray]:
+def _pair(x_value, y_value, *, finite: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Both operands validated and cast to their common float dtype."""
-    return _named_pair(x_value, "x", y_value, "y")
-    dtype = _result_dtype(x_value, x, y_value, y)
-    return x.astype(dtype, copy=False), y.astype(dtype, copy=False)
+    return _named_pair(x_value, "x", y_value, "y", finite=finite)
 
 
 def _check_rank(array: np.ndarray, name: str, rank: int, what: str) -> None:
@@ -155,11 +155,81 @@ def elementwise_add(x, y):
     (x + y)_{i_1 \dots i_n} = x_{i_1 \dots i_n} + y_{i_1 \dots i_n}.
     $$
     """
-    x, y = _pair(x, y)
-    check_same_shape(x, "x", y, "y")
+    x_value, y_value = x, y
+    x, y = checked_without_finiteness(_same_shape_pair, x_value, y_value)
     out = np.empty_like(x)
-    _add_loop(x.reshape(-1), y.reshape(-1), out.reshape(-1))
+    if not _sums_finite(x.reshape(-1), y.reshape(-1), out.reshape(-1)):
+        _same_shape_pair(x_value, y_value, finite=True)  # a NaN or inf given; else an overflow, kept
     return out
+
+
+def _same_shape_pair(x_value, y_value, *, finite: bool) -> tuple[np.ndarray, np.ndarray]:
+    x, y = _pair(x_value, y_value, finite=finite)
+    check_same_shape(x, "x", y, "y")
+    return x, y
+
+
+# Values per block of the sums below: each block of the result is scanned for NaN and inf right
+# after it is written, while it is in the L1 cache. A NaN or inf in x or y reaches the sum, so a
+# finite result proves finite inputs: the inputs are read once, not scanned first.
+_SUM_BLOCK = 4096
+
+
+@njit(cache=True)
+def _add_blocks(x, y, out, lo, hi):
+    # out[lo:hi] ← x[lo:hi] + y[lo:hi], a block at a time; whether every sum is finite
+    finite = True
+    for b0 in range(lo, hi, _SUM_BLOCK):
+        b1 = min(b0 + _SUM_BLOCK, hi)
+        _add_loop(x[b0:b1], y[b0:b1], out[b0:b1])
+        finite &= _all_finite_loop(out[b0:b1])
+    return finite
+
+
+@njit(cache=True)
+def _add_row_blocks(rows, row, out, lo, hi):
+    # rows lo…hi of out ← rows + row, blocks of whole rows; whether every sum is finite
+    step = max(1, _SUM_BLOCK // rows.shape[1])
+    finite = True
+    for r0 in range(lo, hi, step):
+        r1 = min(r0 + step, hi)
+        _add_row_loop(rows[r0:r1], row, out[r0:r1])
+        finite &= _all_finite_loop(out[r0:r1].reshape(-1))
+    return finite
+
+
+@njit(cache=True, parallel=True)
+def _add_parallel(x, y, out, n_tasks):
+    # independent blocks: one run of them per task
+    step = (x.size + n_tasks - 1) // n_tasks
+    finite = 0
+    for task in prange(n_tasks):
+        finite += _add_blocks(x, y, out, task * step, min((task + 1) * step, x.size))
+    return finite == n_tasks
+
+
+@njit(cache=True, parallel=True)
+def _add_rows_parallel(rows, row, out, n_tasks):
+    step = (rows.shape[0] + n_tasks - 1) // n_tasks
+    finite = 0
+    for task in prange(n_tasks):
+        finite += _add_row_blocks(rows, row, out, task * step, min((task + 1) * step, rows.shape[0]))
+    return finite == n_tasks
+
+
+def _sums_finite(x: np.ndarray, y: np.ndarray, out: np.ndarray) -> bool:
+    """out ← x + y, on every thread when large; whether every sum is finite.
+
+    Same-shape x and y come flat; a 2-d x takes the row y (a bias) on each of its rows.
+    """
+    small = x.size < PARALLEL_MIN_WORK
+    if x.ndim == 2:
+        if small:
+            return _add_row_blocks(x, y, out, 0, x.shape[0])
+        return _add_rows_parallel(x, y, out, 4 * numba.get_num_threads())
+    if small:
+        return _add_blocks(x, y, out, 0, x.size)
+    return _add_parallel(x, y, out, 4 * numba.get_num_threads())
 
 
 # ---------------------------------------------------------------- broadcasting
@@ -259,22 +329,34 @@ def broadcast_add(x, y):
     The loop reaches $x_{j_1 \dots j_n}$ through strides that are zero on
     stretched axes, so nothing is ever copied to make the shapes match.
     """
-    x, y = _pair(x, y)
+    x_value, y_value = x, y
+    x, y = checked_without_finiteness(_broadcastable_pair, x_value, y_value)
     shape = _broadcast_shape(x.shape, y.shape)
     rank = len(shape)
     out = np.empty(shape, dtype=x.dtype)
     for full, part in ((x, y), (y, x)):
         if full.shape == shape and 0 < part.size < full.size and _is_trailing_block(part.shape, shape):
             # the common case, a bias: part repeats along the leading axes, so out is rows of
-            # full plus the same row of part, without the index walk
-            _add_row_loop(full.reshape(-1, part.size), part.reshape(-1), out.reshape(-1, part.size))
+            # full plus the same row of part, without the index walk; every value of x and y
+            # reaches a sum, which is scanned as it is written
+            if not _sums_finite(full.reshape(-1, part.size), part.reshape(-1), out.reshape(-1, part.size)):
+                _broadcastable_pair(x_value, y_value, finite=True)
             return out
+    # the general walk keeps the scans before it (every other check has passed: x is named first)
+    _check_finite_float(x, "x")
+    _check_finite_float(y, "y")
     _broadcast_add_loop(
         x.reshape(-1), _broadcast_strides(x.shape, rank),
         y.reshape(-1), _broadcast_strides(y.shape, rank),
         _shape_array(shape), out.reshape(-1),
     )
     return out
+
+
+def _broadcastable_pair(x_value, y_value, *, finite: bool) -> tuple[np.ndarray, np.ndarray]:
+    x, y = _pair(x_value, y_value, finite=finite)
+    _broadcast_shape(x.shape, y.shape)
+    return x, y
 
 
 @njit(cache=True)
