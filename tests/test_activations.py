@@ -487,3 +487,33 @@ def test_fast_path_agrees_with_the_definition_loop(name, size, dtype, rng):
         scale = np.abs(delta) * (sigma + np.abs(x64) * 2.0 * sigma * (1.0 - sigma) * du)
     bound = roundings * np.finfo(dtype).eps * scale + np.finfo(dtype).tiny
     assert np.all(np.abs(fast - expected) <= bound), np.max(np.abs(fast - expected) / bound)
+
+
+# The element-wise and softmax loops scan their inputs for NaN and inf block by block as they read
+# them (not in a pass before): a bad value in the last block of the last thread's slice, or only
+# in grad_out, must still be refused with the message naming its argument.
+SCANNED = {
+    "relu": (act.relu, act.relu_grad), "leaky_relu": (act.leaky_relu, act.leaky_relu_grad),
+    "sigmoid": (act.sigmoid, act.sigmoid_grad), "tanh": (act.tanh, act.tanh_grad),
+    "gelu": (act.gelu, act.gelu_grad), "softmax": (act.softmax, act.softmax_grad),
+}
+
+
+@pytest.mark.parametrize("rows", [4, 4099], ids=["calling-thread", "every-thread"])
+@pytest.mark.parametrize("name", SCANNED)
+def test_a_non_finite_value_anywhere_is_refused(name, rows, dtype, rng):
+    forward, vjp = SCANNED[name]
+    x = rng.standard_normal((rows, 64)).astype(dtype)
+    delta = rng.standard_normal(x.shape).astype(dtype)
+    for bad in (np.nan, np.inf, -np.inf):
+        for where in ((0, 0), (rows // 2, 7), (-1, -1)):
+            poisoned = x.copy()
+            poisoned[where] = bad
+            with pytest.raises(ValueError, match="^x must contain only finite values"):
+                forward(poisoned)
+            with pytest.raises(ValueError, match="^x must contain only finite values"):
+                vjp(poisoned, delta)
+            poisoned_delta = delta.copy()
+            poisoned_delta[where] = bad
+            with pytest.raises(ValueError, match="^grad_out must contain only finite values"):
+                vjp(x, poisoned_delta)

@@ -522,6 +522,46 @@ def test_large_batches_in_row_blocks_give_the_single_loops_mean(name, from_logit
     assert blocks == pytest.approx(single, rel=1e-12 if dtype == np.float64 else 1e-7)
 
 
+@pytest.mark.parametrize(("name", "from_logits"), PATHS, ids=PATH_IDS)
+def test_large_gradients_in_row_blocks_equal_the_single_loops(name, from_logits, dtype, rng):
+    """A large batch's gradient is written block by block on every thread, each block scaled by the
+    whole batch's size: every entry is the single loop's, bit for bit."""
+    y_true, y_pred = make_case(name, from_logits, (4099, 64), dtype, rng)
+    assert y_pred.size >= PARALLEL_MIN_WORK
+    low, high = losses._clip_bounds(y_pred.dtype)
+    single = np.empty_like(y_pred)
+    batch = y_pred.shape[0]
+    if name == "mse":
+        losses._mse_grad_loop(y_true, y_pred, single, batch)
+    elif name == "bce":
+        losses._bce_grad_loop(y_true, y_pred, from_logits, low, high, single, batch)
+    elif name == "cce":
+        losses._cce_grad_loop(y_true, y_pred, from_logits, low, high, single, batch)
+    else:
+        losses._sparse_cce_grad_loop(y_true, y_pred, from_logits, low, high, single, batch)
+    blocks = ours(name, from_logits, y_true, y_pred, grad=True)
+    assert blocks.dtype == dtype
+    np.testing.assert_array_equal(blocks, single)
+
+
+@pytest.mark.parametrize("grad", [False, True], ids=["loss", "grad"])
+@pytest.mark.parametrize(("name", "from_logits"), PATHS, ids=PATH_IDS)
+def test_a_non_finite_value_deep_in_a_large_batch_is_refused(name, from_logits, grad, dtype, rng):
+    """The loops scan the inputs block by block as they read them: a NaN or inf in the last block of
+    the last thread's rows is refused with the message of the scan that used to run first."""
+    y_true, y_pred = make_case(name, from_logits, (4099, 64), dtype, rng)
+    for bad in (np.nan, -np.inf):
+        poisoned = y_pred.copy()
+        poisoned[-1, -1] = bad
+        with pytest.raises(ValueError, match="y_pred must contain only finite values"):
+            ours(name, from_logits, y_true, poisoned, grad=grad)
+        if name != "sparse":
+            targets = y_true.copy()
+            targets[-2, 3] = bad
+            with pytest.raises(ValueError, match="y_true must contain only finite values"):
+                ours(name, from_logits, targets, y_pred, grad=grad)
+
+
 @pytest.mark.parametrize(("function", "y_true", "y_pred", "kwargs", "error", "fragment"), BAD_CASES)
 def test_bad_input_is_refused_with_a_message_naming_the_argument(
     function, y_true, y_pred, kwargs, error, fragment

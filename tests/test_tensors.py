@@ -501,3 +501,29 @@ def test_products_of_finite_inputs_that_overflow_return_inf_as_before():
     big = np.full(4, 1e308)
     assert tensors.vector_dot(big, big) == np.inf
     assert np.all(tensors.matrix_dot(big.reshape(2, 2), big.reshape(2, 2)) == np.inf)
+
+
+@pytest.mark.parametrize("rows", [4, 4099], ids=["calling-thread", "every-thread"])
+def test_sums_refuse_a_non_finite_input_anywhere_and_keep_an_overflow(rows, rng):
+    # the sums scan their result block by block instead of the inputs first: a NaN or inf in x or y
+    # reaches its sum, so it is found there and refused naming its argument; a sum that overflows
+    # from finite inputs is an infinity, as before
+    x = rng.standard_normal((rows, 64)).astype(np.float32)
+    bias = rng.standard_normal(64).astype(np.float32)
+    for bad in (np.nan, np.inf, -np.inf):
+        for where in ((0, 0), (rows // 2, 7), (-1, -1)):
+            poisoned = x.copy()
+            poisoned[where] = bad
+            for call, name in ((lambda: tensors.elementwise_add(poisoned, x), "x"),
+                               (lambda: tensors.elementwise_add(x, poisoned), "y"),
+                               (lambda: tensors.broadcast_add(poisoned, bias), "x"),
+                               (lambda: tensors.broadcast_add(bias, poisoned), "y")):
+                with pytest.raises(ValueError, match=f"^{name} must contain only finite values"):
+                    call()
+            poisoned_bias = bias.copy()
+            poisoned_bias[where[1]] = bad
+            with pytest.raises(ValueError, match="^y must contain only finite values"):
+                tensors.broadcast_add(x, poisoned_bias)
+    huge = np.full((rows, 64), 3e38, dtype=np.float32)
+    assert np.isposinf(tensors.elementwise_add(huge, huge)).all()
+    assert np.isposinf(tensors.broadcast_add(huge, np.full(64, 3e38, dtype=np.float32))).all()

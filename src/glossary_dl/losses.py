@@ -23,12 +23,14 @@ from numba import njit, prange
 from glossary_dl._dots import _FASTMATH
 from glossary_dl._parallel import PARALLEL_MIN_WORK
 from glossary_dl._validation import (
+    _all_finite_loop,
     all_within,
     as_float_array,
     as_label_array,
     check_bool,
     check_in_unit_interval,
     check_same_shape,
+    checked_without_finiteness,
 )
 from glossary_dl._vector_math import exp_nonpositive, log1p_unit
 
@@ -48,9 +50,9 @@ _EPSILON = 1e-7
 
 
 # ---------------------------------------------------------------- validation
-def _prepare_pred(y_pred, *, probabilities: bool) -> np.ndarray:
+def _prepare_pred(y_pred, *, probabilities: bool, finite: bool = True) -> np.ndarray:
     """``y_pred`` as a writeable C-contiguous float array of rank >= 1."""
-    array = as_float_array(y_pred, "y_pred")
+    array = as_float_array(y_pred, "y_pred", finite=finite)
     if array.ndim == 0:
         raise ValueError("y_pred must have at least 1 dimension, got a scalar")
     y_pred = array
@@ -59,11 +61,11 @@ def _prepare_pred(y_pred, *, probabilities: bool) -> np.ndarray:
     return y_pred
 
 
-def _prepare_target(y_true, y_pred: np.ndarray, *, unit_interval: bool) -> np.ndarray:
+def _prepare_target(y_true, y_pred: np.ndarray, *, unit_interval: bool, finite: bool = True) -> np.ndarray:
     """``y_true`` with ``y_pred``'s shape, cast to ``y_pred``'s dtype (ints and bools accepted)."""
     if isinstance(y_true, np.ndarray) and y_true.dtype.kind in "iub":
         y_true = y_true.astype(y_pred.dtype)
-    array = as_float_array(y_true, "y_true", dtype=y_pred.dtype)
+    array = as_float_array(y_true, "y_true", dtype=y_pred.dtype, finite=finite)
     if np.ndim(y_true) == 0:
         raise ValueError(f"y_true and y_pred must have the same shape, got () and {y_pred.shape}")
     y_true = array
@@ -150,9 +152,7 @@ def mean_squared_error(y_true, y_pred):
     \frac{\partial L}{\partial \hat y_{md}} = \frac{2}{MD}\left(\hat y_{md} - y_{md}\right).
     $$
     """
-    y_pred = _prepare_pred(y_pred, probabilities=False)
-    y_true = _prepare_target(y_true, y_pred, unit_interval=False)
-    return y_pred.dtype.type(_mean_over_rows(_MSE, _rows(y_true), _rows(y_pred)))
+    return _loss(_MSE, y_true, y_pred)
 
 
 def mean_squared_error_grad(y_true, y_pred):
@@ -183,11 +183,7 @@ def mean_squared_error_grad(y_true, y_pred):
     \frac{\partial L}{\partial \hat y_{md}} = \frac{2}{MD}\left(\hat y_{md} - y_{md}\right)
     $$
     """
-    y_pred = _prepare_pred(y_pred, probabilities=False)
-    y_true = _prepare_target(y_true, y_pred, unit_interval=False)
-    grad = np.empty_like(y_pred)
-    _mse_grad_loop(_rows(y_true), _rows(y_pred), _rows(grad))
-    return grad
+    return _loss_grad(_MSE, y_true, y_pred)
 
 
 # --8<-- [start:mse_loop]
@@ -205,9 +201,10 @@ def _mse_loop(y_true, y_pred):
 
 
 @njit(cache=True)
-def _mse_grad_loop(y_true, y_pred, grad):
+def _mse_grad_loop(y_true, y_pred, grad, batch):
+    # M = batch: the rows of the whole batch, of which this call may see a block
     n_rows, n_cols = y_pred.shape
-    scale = 2.0 / (n_rows * n_cols)
+    scale = 2.0 / (batch * n_cols)
     for m in range(n_rows):
         for d in range(n_cols):
             # ∂L/∂ŷ_md = 2·(ŷ_md − y_md)/(M·D)
@@ -260,11 +257,7 @@ def binary_crossentropy(y_true, y_pred, from_logits=False):
     \end{cases}
     $$
     """
-    from_logits = check_bool(from_logits, "from_logits")
-    y_pred = _prepare_pred(y_pred, probabilities=not from_logits)
-    y_true = _prepare_target(y_true, y_pred, unit_interval=True)
-    low, high = _clip_bounds(y_pred.dtype)
-    return y_pred.dtype.type(_mean_over_rows(_BCE, _rows(y_true), _rows(y_pred), from_logits, low, high))
+    return _loss(_BCE, y_true, y_pred, check_bool(from_logits, "from_logits"))
 
 
 def binary_crossentropy_grad(y_true, y_pred, from_logits=False):
@@ -305,13 +298,7 @@ def binary_crossentropy_grad(y_true, y_pred, from_logits=False):
     \frac{\partial L}{\partial z_{md}} = \frac{\sigma(z_{md}) - y_{md}}{MD}.
     $$
     """
-    from_logits = check_bool(from_logits, "from_logits")
-    y_pred = _prepare_pred(y_pred, probabilities=not from_logits)
-    y_true = _prepare_target(y_true, y_pred, unit_interval=True)
-    low, high = _clip_bounds(y_pred.dtype)
-    grad = np.empty_like(y_pred)
-    _bce_grad_loop(_rows(y_true), _rows(y_pred), from_logits, low, high, _rows(grad))
-    return grad
+    return _loss_grad(_BCE, y_true, y_pred, check_bool(from_logits, "from_logits"))
 
 
 # --8<-- [start:bce_loop]
@@ -346,9 +333,10 @@ def _bce_loop(y_true, y_pred, from_logits, low, high):
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
-def _bce_grad_loop(y_true, y_pred, from_logits, low, high, grad):
+def _bce_grad_loop(y_true, y_pred, from_logits, low, high, grad, batch):
+    # M = batch: the rows of the whole batch, of which this call may see a block
     n_rows, n_cols = y_pred.shape
-    scale = 1.0 / (n_rows * n_cols)
+    scale = 1.0 / (batch * n_cols)
     for m in range(n_rows):
         for d in range(n_cols):
             y = float(y_true[m, d])
@@ -409,13 +397,7 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False):
     \quad \text{(logits).}
     $$
     """
-    from_logits = check_bool(from_logits, "from_logits")
-    y_pred = _prepare_pred(y_pred, probabilities=not from_logits)
-    y_true = _prepare_target(y_true, y_pred, unit_interval=True)
-    if not from_logits:
-        _check_positive_rows(_rows(y_pred))
-    low, high = _clip_bounds(y_pred.dtype)
-    return y_pred.dtype.type(_mean_over_rows(_CCE, _rows(y_true), _rows(y_pred), from_logits, low, high))
+    return _loss(_CCE, y_true, y_pred, check_bool(from_logits, "from_logits"))
 
 
 def categorical_crossentropy_grad(y_true, y_pred, from_logits=False):
@@ -456,15 +438,7 @@ def categorical_crossentropy_grad(y_true, y_pred, from_logits=False):
     \frac{\partial L}{\partial z_{mj}} = \frac{1}{M}\left(s_{mj} \sum_{c} y_{mc} - y_{mj}\right).
     $$
     """
-    from_logits = check_bool(from_logits, "from_logits")
-    y_pred = _prepare_pred(y_pred, probabilities=not from_logits)
-    y_true = _prepare_target(y_true, y_pred, unit_interval=True)
-    if not from_logits:
-        _check_positive_rows(_rows(y_pred))
-    low, high = _clip_bounds(y_pred.dtype)
-    grad = np.empty_like(y_pred)
-    _cce_grad_loop(_rows(y_true), _rows(y_pred), from_logits, low, high, _rows(grad))
-    return grad
+    return _loss_grad(_CCE, y_true, y_pred, check_bool(from_logits, "from_logits"))
 
 
 # --8<-- [start:cce_loop]
@@ -508,9 +482,10 @@ def _cce_loop(y_true, y_pred, from_logits, low, high):
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
-def _cce_grad_loop(y_true, y_pred, from_logits, low, high, grad):
+def _cce_grad_loop(y_true, y_pred, from_logits, low, high, grad, batch):
+    # M = batch: the rows of the whole batch, of which this call may see a block
     n_rows, n_classes = y_pred.shape
-    scale = 1.0 / n_rows
+    scale = 1.0 / batch
     for m in range(n_rows):
         if from_logits:
             lse = _log_sum_exp_row(y_pred, m)
@@ -586,10 +561,7 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
     L = -\frac{1}{N} \sum_{n=1}^{N} \ln \tilde y_{n t_n}.
     $$
     """
-    from_logits = check_bool(from_logits, "from_logits")
-    y_pred, labels = _prepare_sparse(y_true, y_pred, from_logits)
-    low, high = _clip_bounds(y_pred.dtype)
-    return y_pred.dtype.type(_mean_over_rows(_SPARSE_CCE, labels, y_pred, from_logits, low, high))
+    return _loss(_SPARSE_CCE, y_true, y_pred, check_bool(from_logits, "from_logits"))
 
 
 def sparse_categorical_crossentropy_grad(y_true, y_pred, from_logits=False):
@@ -629,16 +601,11 @@ def sparse_categorical_crossentropy_grad(y_true, y_pred, from_logits=False):
     \frac{\partial L}{\partial z_{nj}} = \frac{s_{nj} - \mathbb{1}[j = t_n]}{N}.
     $$
     """
-    from_logits = check_bool(from_logits, "from_logits")
-    y_pred, labels = _prepare_sparse(y_true, y_pred, from_logits)
-    low, high = _clip_bounds(y_pred.dtype)
-    grad = np.empty_like(y_pred)
-    _sparse_cce_grad_loop(labels, y_pred, from_logits, low, high, grad)
-    return grad
+    return _loss_grad(_SPARSE_CCE, y_true, y_pred, check_bool(from_logits, "from_logits"))
 
 
-def _prepare_sparse(y_true, y_pred, from_logits: bool):
-    y_pred = _prepare_pred(y_pred, probabilities=not from_logits)
+def _prepare_sparse(y_true, y_pred, from_logits: bool, *, finite: bool = True):
+    y_pred = _prepare_pred(y_pred, probabilities=not from_logits, finite=finite)
     if y_pred.ndim != 2:
         raise ValueError(f"y_pred must have 2 dimensions (N, C), got shape {y_pred.shape}")
     labels = _prepare_labels(y_true, y_pred)
@@ -669,9 +636,10 @@ def _sparse_cce_loop(labels, y_pred, from_logits, low, high):
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
-def _sparse_cce_grad_loop(labels, y_pred, from_logits, low, high, grad):
+def _sparse_cce_grad_loop(labels, y_pred, from_logits, low, high, grad, batch):
+    # N = batch: the samples of the whole batch, of which this call may see a block
     n_samples, n_classes = y_pred.shape
-    scale = 1.0 / n_samples
+    scale = 1.0 / batch
     for n in range(n_samples):
         t = labels[n]
         if from_logits:
@@ -719,26 +687,103 @@ def _loss_of_rows(op, y_true, labels, y_pred, from_logits, low, high):
     return _sparse_cce_loop(labels, y_pred, from_logits, low, high)
 
 
+@njit(cache=True)
+def _grad_of_rows(op, y_true, labels, y_pred, from_logits, low, high, grad, batch):
+    if op == _MSE:
+        _mse_grad_loop(y_true, y_pred, grad, batch)
+    elif op == _BCE:
+        _bce_grad_loop(y_true, y_pred, from_logits, low, high, grad, batch)
+    elif op == _CCE:
+        _cce_grad_loop(y_true, y_pred, from_logits, low, high, grad, batch)
+    else:
+        _sparse_cce_grad_loop(labels, y_pred, from_logits, low, high, grad, batch)
+
+
+# Values per block of rows: each block of the inputs is scanned for NaN and inf just before the loop
+# reads it again, from the L1 cache; a scan of the whole inputs first read them twice from memory.
+_SCAN_BLOCK = 4096
+
+
+@njit(cache=True)
+def _blocks(op, grad_wanted, y_true, labels, y_pred, from_logits, low, high, grad, lo, hi):
+    """Rows lo…hi, a block at a time: (Σ of the blocks' losses × their rows, whether all were finite).
+
+    With ``grad_wanted`` the gradient of those rows is written to ``grad`` instead (the sum is 0).
+    """
+    batch = y_pred.shape[0]
+    step = max(1, _SCAN_BLOCK // y_pred.shape[1])
+    total = 0.0
+    finite = True
+    for r0 in range(lo, hi, step):
+        r1 = min(r0 + step, hi)
+        finite &= _all_finite_loop(y_pred[r0:r1].reshape(-1))
+        if op != _SPARSE_CCE:  # the sparse loss's targets are integer labels
+            finite &= _all_finite_loop(y_true[r0:r1].reshape(-1))
+        block_labels = labels[r0:r1] if labels.size else labels
+        if grad_wanted:
+            _grad_of_rows(op, y_true[r0:r1], block_labels, y_pred[r0:r1], from_logits, low, high,
+                          grad[r0:r1], batch)
+        else:
+            # L = Σ_blocks (rows of the block / M)·L_block: the sum here, the division by M at the end
+            total += _loss_of_rows(op, y_true[r0:r1], block_labels, y_pred[r0:r1], from_logits, low, high) * (r1 - r0)
+    return total, finite
+
+
 @njit(cache=True, parallel=True)
-def _loss_parallel(op, y_true, labels, y_pred, from_logits, low, high, n_tasks):
+def _blocks_parallel(op, grad_wanted, y_true, labels, y_pred, from_logits, low, high, grad, n_tasks):
+    # rows are independent: one run of blocks per task, the tasks' sums added in task order
     n_rows = y_pred.shape[0]
     step = (n_rows + n_tasks - 1) // n_tasks
-    weighted = np.zeros(n_tasks)
+    sums = np.zeros(n_tasks)
+    finite = 0
     for task in prange(n_tasks):
-        lo, hi = task * step, min((task + 1) * step, n_rows)
-        if lo < hi:
-            # L = Σ_blocks (rows of the block / M)·L_block
-            block = _loss_of_rows(op, y_true[lo:hi], labels[lo:hi] if labels.size else labels,
-                                  y_pred[lo:hi], from_logits, low, high)
-            weighted[task] = block * (hi - lo)
-    return weighted.sum() / n_rows
+        sums[task], task_finite = _blocks(op, grad_wanted, y_true, labels, y_pred, from_logits, low, high,
+                                          grad, task * step, min((task + 1) * step, n_rows))
+        finite += task_finite
+    return sums.sum(), finite == n_tasks
 
 
-def _mean_over_rows(op, y_true, y_pred, from_logits=False, low=0.0, high=1.0):
-    """The loss ``op`` of the (M, D) rows ``y_pred`` against ``y_true`` (labels (M,) for the sparse one)."""
+def _checked(op, y_true, y_pred, from_logits, *, finite: bool):
+    """(targets, or labels for the sparse loss; y_pred), every check of the loss ``op`` made, but
+    the scans for NaN and inf when ``finite`` is False."""
+    if op == _SPARSE_CCE:
+        y_pred, labels = _prepare_sparse(y_true, y_pred, from_logits, finite=finite)
+        return labels, y_pred
+    y_pred = _prepare_pred(y_pred, probabilities=op != _MSE and not from_logits, finite=finite)
+    y_true = _prepare_target(y_true, y_pred, unit_interval=op != _MSE, finite=finite)
+    if op == _CCE and not from_logits:
+        _check_positive_rows(_rows(y_pred))
+    return y_true, y_pred
+
+
+def _run(op, grad_wanted, y_true_value, y_pred_value, from_logits):
+    """(loss or gradient as rows, y_pred): the checks, then the loop, which scans the inputs as it
+    reads them; a NaN or inf found there is refused by the full checks, in their order."""
+    y_true, y_pred = checked_without_finiteness(_checked, op, y_true_value, y_pred_value, from_logits)
     labels = _NO_LABELS
     if op == _SPARSE_CCE:
         labels, y_true = y_true, y_pred  # y_true: an unused array of y_pred's type
+    low, high = _clip_bounds(y_pred.dtype)
+    shaped_grad = np.empty_like(y_pred) if grad_wanted else y_pred  # y_pred: an unused array of the type
+    # (M, D) views: the reduced axis last, every leading axis folded into M
+    y_true, y_pred, grad = _rows(y_true), _rows(y_pred), _rows(shaped_grad)
     if y_pred.size < PARALLEL_MIN_WORK:
-        return _loss_of_rows(op, y_true, labels, y_pred, from_logits, low, high)
-    return _loss_parallel(op, y_true, labels, y_pred, from_logits, low, high, numba.get_num_threads())
+        total, finite = _blocks(op, grad_wanted, y_true, labels, y_pred, from_logits, low, high, grad,
+                                0, y_pred.shape[0])
+    else:
+        total, finite = _blocks_parallel(op, grad_wanted, y_true, labels, y_pred, from_logits, low, high,
+                                         grad, numba.get_num_threads())
+    if not finite:
+        _checked(op, y_true_value, y_pred_value, from_logits, finite=True)
+    return (shaped_grad if grad_wanted else total / y_pred.shape[0]), y_pred
+
+
+def _loss(op, y_true, y_pred, from_logits=False):
+    """The mean loss ``op``, in ``y_pred``'s dtype."""
+    total, y_pred = _run(op, False, y_true, y_pred, from_logits)
+    return y_pred.dtype.type(total)
+
+
+def _loss_grad(op, y_true, y_pred, from_logits=False):
+    """The gradient of the loss ``op`` with respect to ``y_pred``, of ``y_pred``'s shape and dtype."""
+    return _run(op, True, y_true, y_pred, from_logits)[0]
