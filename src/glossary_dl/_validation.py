@@ -280,7 +280,8 @@ def for_the_loops(array: np.ndarray) -> np.ndarray:
     in the last bit. A copy keeps one compiled loop, so one answer, per dtype.
     """
     # Not np.ascontiguousarray: it turns a 0-d array into shape (1,).
-    return array if array.flags.c_contiguous and array.flags.writeable else array.copy(order="C")
+    flags = array.flags  # a new object at each access
+    return array if flags.c_contiguous and flags.writeable else array.copy(order="C")
 
 
 def _as_array(value, name: str) -> np.ndarray:
