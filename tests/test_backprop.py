@@ -371,3 +371,23 @@ NAN_X = np.array([[1.0, np.nan, 0.0], [0.0, 0.0, 0.0]])
 def test_bad_input_is_refused_with_a_clear_message(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+@pytest.mark.parametrize("n_out", [10, 64], ids=["short-depth", "tiled"])
+@pytest.mark.parametrize("with_grad_x", [True, False])
+def test_keras_layout_backward_equals_the_pages_loop(n_out, with_grad_x, dtype, rng):
+    # dense_backward runs the three sums on W as given (n_in, n_out); the page's loop runs them on
+    # Wᵀ, as the layers store it: the same products, summed in the same order, give the same bits
+    from glossary_dl.backprop import _dense_backward_keras_loop, _dense_backward_loop
+
+    x = rng.standard_normal((70, 50)).astype(dtype)
+    kernel = rng.standard_normal((50, n_out)).astype(dtype)
+    delta = rng.standard_normal((70, n_out)).astype(dtype)
+    grads = [np.empty((70, 50) if with_grad_x else (0, 0), dtype), np.empty((50, n_out), dtype), np.empty(n_out, dtype)]
+    _dense_backward_keras_loop(x, kernel, delta, *grads, with_grad_x)
+    page = [np.empty_like(grads[0]), np.empty((n_out, 50), dtype), np.empty(n_out, dtype)]
+    _dense_backward_loop(x, np.ascontiguousarray(kernel.T), delta, *page, with_grad_x)
+    if with_grad_x:
+        np.testing.assert_array_equal(grads[0], page[0])
+    np.testing.assert_array_equal(grads[1], page[1].T)
+    np.testing.assert_array_equal(grads[2], page[2])
