@@ -54,7 +54,7 @@ __all__ = [
 # --8<-- [start:dense_forward_loop]
 @njit(cache=True)
 def _dense_forward_loop(x, kernel_t, bias, z):
-    # z_{n,j} ← Σ_i x_{n,i}·W_{i,j}   (row n of X · row j of Wᵀ, 4 × 4 entries at a time)
+    # z_{n,j} ← Σ_i x_{n,i}·W_{i,j}   (row n of X · row j of Wᵀ, 4 × 3 entries at a time)
     _dots_loop(x, kernel_t, z)
     # z_{n,j} ← z_{n,j} + b_j
     for n in range(z.shape[0]):

@@ -110,7 +110,7 @@ def _gram_piece(X, Y, symmetric, task):
     rows = min(TILE, X.shape[0] - i0)
     j_start = max(j0, i0) if symmetric else j0
     xy = np.empty((rows, min(PANEL, Y.shape[0] - j0)))
-    # xy_{r,j} ← Σ_k x_{i0+r,k}·x'_{j,k}, 4 × 4 at a time, float64 even for float32 rows
+    # xy_{r,j} ← Σ_k x_{i0+r,k}·x'_{j,k}, 4 × 3 at a time, float64 even for float32 rows
     _block_dots(X, Y, i0, j0, j_start, xy)
     return i0, j0, j_start, xy
 

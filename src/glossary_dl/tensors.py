@@ -598,7 +598,7 @@ def matrix_dot(A, B):
     if work < PARALLEL_MIN_WORK:
         _matrix_dot_loop(A, B, out)
     else:
-        # the same sums, C = A·(Bᵀ)ᵀ, as dot products of contiguous rows in 4 × 4 register tiles on
+        # the same sums, C = A·(Bᵀ)ᵀ, as dot products of contiguous rows in 4 × 3 register tiles on
         # every thread (glossary_dl._dots); still accumulated in float64, out's dtype
         _dots_loop(A, _matrix_transposed(B), out)
     product = out.astype(A.dtype)
