@@ -540,14 +540,7 @@ def matrix_vector_dot(A, x):
 
 
 def _checked_matrix_vector(A_value, x_value, *, finite: bool) -> tuple[np.ndarray, np.ndarray]:
-    A, x = _named_pair(A_value, "A", x_value, "x", finite=finite)
-    _check_rank(A, "A", 2, "matrix")
-    _check_rank(x, "x", 1, "vector")
-    if A.shape[1] != x.shape[0]:
-        raise ValueError(
-            f"A.shape[1] must equal x.shape[0] (the summed axis), got shapes {A.shape} and {x.shape}"
-        )
-    return A, x
+    return _checked_product(A_value, "A", x_value, "x", finite=finite)
 
 
 def matrix_dot(A, B):
@@ -608,14 +601,21 @@ def matrix_dot(A, B):
 
 
 def _checked_matrices(A_value, B_value, *, finite: bool) -> tuple[np.ndarray, np.ndarray]:
-    A, B = _named_pair(A_value, "A", B_value, "B", finite=finite)
-    _check_rank(A, "A", 2, "matrix")
-    _check_rank(B, "B", 2, "matrix")
-    if A.shape[1] != B.shape[0]:
+    return _checked_product(A_value, "A", B_value, "B", finite=finite)
+
+
+def _checked_product(a_value, a_name: str, b_value, b_name: str, *, finite: bool) -> tuple[np.ndarray, np.ndarray]:
+    """A matrix ``a`` and a vector or matrix ``b`` (its rank from its name: x a vector, B a matrix)
+    whose first axis is the summed one, a.shape[1]."""
+    a, b = _named_pair(a_value, a_name, b_value, b_name, finite=finite)
+    _check_rank(a, a_name, 2, "matrix")
+    b_rank, b_kind = (1, "vector") if b_name == "x" else (2, "matrix")
+    _check_rank(b, b_name, b_rank, b_kind)
+    if a.shape[1] != b.shape[0]:
         raise ValueError(
-            f"A.shape[1] must equal B.shape[0] (the summed axis), got shapes {A.shape} and {B.shape}"
+            f"{a_name}.shape[1] must equal {b_name}.shape[0] (the summed axis), got shapes {a.shape} and {b.shape}"
         )
-    return A, B
+    return a, b
 
 
 def _named_pair(
