@@ -1,10 +1,14 @@
 """glossary_dl.normalization against PyTorch, Keras 3 and finite differences."""
 
+import math
+
 import numpy as np
 import pytest
 import torch
 from gradcheck import assert_gradient_matches
 
+from glossary_dl import normalization as bn
+from glossary_dl._parallel import PARALLEL_MIN_WORK
 from glossary_dl.normalization import BatchNormalization, batch_norm_backward, batch_norm_forward
 
 # (rtol, atol) against torch: float64 agrees to rounding of sums of a few hundred terms;
@@ -360,3 +364,127 @@ def built(x_dtype=np.float64):
 def test_bad_input_is_refused_with_a_clear_message(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+# ---------------------------------------------------------------- fast paths
+# batch_norm_forward/backward in training mode run the blocked loops (_batch_norm_train_*): the block
+# statistics merged pairwise, the sums in another order than the definition loops', so the numbers
+# agree to a few roundings relative to the values' scale.
+FAST_SHAPES = [(37, 5), (3001, 7), (4099, 64), (1, 3), (70, 300)]  # (4099, 64): above PARALLEL_MIN_WORK
+
+
+def definition(x, gamma, beta, g):
+    """The definition loops: the forward's y, μ, σ², and the backward's three gradients."""
+    n_channels = x.shape[1]
+    mean, variance, y = np.empty(n_channels, x.dtype), np.empty(n_channels, x.dtype), np.empty_like(x)
+    bn._batch_norm_forward_loop(x, gamma, beta, mean, variance, 1e-3, True, y)
+    grads = bn._backward_rows(x, gamma, mean, variance, 1e-3, g, True)
+    return (y, mean, variance), grads
+
+
+@pytest.mark.parametrize("shape", FAST_SHAPES, ids=str)
+@pytest.mark.parametrize("loc", [0.0, 1e4], ids=["mean0", "mean1e4"])
+def test_fast_training_loops_agree_with_the_definitions(shape, loc, dtype):
+    rng = np.random.default_rng(7)
+    x = (loc + rng.standard_normal(shape)).astype(dtype)
+    gamma, beta = random_affine(rng, shape[1], dtype)
+    g = rng.standard_normal(shape).astype(dtype)
+    (y0, mean0, var0), grads0 = definition(x, gamma, beta, g)
+    y, mean, var = batch_norm_forward(x, gamma, beta)
+    grads = batch_norm_backward(x, gamma, g)
+    eps = np.finfo(dtype).eps
+    # a float64 sum of M terms taken in another order: up to M roundings of the sum's scale
+    # (the definition's serial sum of M values of 1e4 is itself off by ~1e-15·√M relative)
+    u = 8 * eps + shape[0] * 2.0**-53
+    x_scale = float(np.max(np.abs(x)))
+    inv_std = 1.0 / np.sqrt(var0.astype(np.float64) + 1e-3)
+    # μ: roundings of x's scale (a float32 μ may round to the neighbouring float)
+    np.testing.assert_allclose(mean, mean0, rtol=0, atol=u * x_scale)
+    np.testing.assert_allclose(var, var0, rtol=8 * eps, atol=u * x_scale * float(np.max(np.sqrt(var0))))
+    # y and ∂L/∂x move by (Δμ)·γ/σ: roundings of x's scale in units of σ
+    gain = float(np.max(np.abs(gamma) * inv_std))
+    np.testing.assert_allclose(y, y0, rtol=0, atol=u * x_scale * gain + 8 * eps * float(np.max(np.abs(y0))))
+    g_scale = float(np.sum(np.abs(g), axis=0).max())  # the scale of the sums of δ
+    np.testing.assert_allclose(grads[2], grads0[2], rtol=0, atol=u * g_scale)
+    np.testing.assert_allclose(grads[1], grads0[1], rtol=0, atol=u * g_scale * x_scale * float(inv_std.max()))
+    gx_atol = u * gain * (float(np.max(np.abs(g))) + x_scale * float(inv_std.max()))
+    np.testing.assert_allclose(grads[0], grads0[0], rtol=0, atol=gx_atol)
+    for got, want in zip((y, mean, var, *grads), (y0, mean0, var0, *grads0)):
+        assert got.dtype == want.dtype and got.shape == want.shape
+
+
+@pytest.mark.parametrize("with_grad", [False, True], ids=["forward", "backward"])
+def test_fast_training_loops_give_the_same_numbers_on_one_thread_or_many(with_grad, dtype):
+    # the rows' partition into blocks and chunks depends on the shape only
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((4099, 64)).astype(dtype)
+    assert x.size >= PARALLEL_MIN_WORK
+    g = rng.standard_normal(x.shape).astype(dtype)
+    gamma, beta = random_affine(rng, 64, dtype)
+    results = []
+    for loop in (bn._batch_norm_train_serial, bn._batch_norm_train_parallel):
+        out = [np.empty_like(x)] + [np.empty(64, dtype) for _ in range(4)]
+        finite = loop(x, g, with_grad, gamma, beta, 1e-3, out[1], out[2], out[0], out[3], out[4])
+        assert finite == (True, True)
+        results.append(out if with_grad else out[:3])
+    for serial, parallel in zip(*results):
+        np.testing.assert_array_equal(serial, parallel)
+
+
+@pytest.mark.parametrize("shape", [(64, 3), (4099, 64)], ids=str)
+def test_a_large_mean_costs_no_precision(shape, dtype):
+    # x = 1e4 + N(0, 1): E[x²] − E[x]² would cancel all of float32's digits; the block statistics
+    # (two passes on each block, merged pairwise) keep the variance to the rounding of its dtype
+    rng = np.random.default_rng(5)
+    x = (1e4 + rng.standard_normal(shape)).astype(dtype)
+    columns = x.astype(np.float64).T
+    exact_mean = np.array([math.fsum(column) / column.size for column in columns])
+    exact_var = np.array([math.fsum((column - mu) ** 2) / column.size for column, mu in zip(columns, exact_mean)])
+    _, mean, variance = batch_norm_forward(x, np.ones(shape[1], dtype), np.zeros(shape[1], dtype))
+    rtol = 1e-6 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(mean, exact_mean, rtol=1e-7 if dtype == np.float32 else 1e-15)
+    np.testing.assert_allclose(variance, exact_var, rtol=rtol)
+
+
+@pytest.mark.parametrize("where", [0, "middle", -1], ids=["first", "middle", "last"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf], ids=["nan", "inf", "-inf"])
+def test_a_non_finite_value_anywhere_in_a_large_batch_is_refused(where, bad, dtype):
+    """The training loops scan x and grad_out as they read them: a NaN or inf at any position is
+    refused with the message of the scan that used to run first."""
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((4099, 64)).astype(dtype)
+    g = rng.standard_normal(x.shape).astype(dtype)
+    gamma, beta = random_affine(rng, 64, dtype)
+
+    def poisoned(array):
+        out = array.copy()
+        out.reshape(-1)[array.size // 2 + 5 if where == "middle" else where] = bad
+        return out
+
+    with pytest.raises(ValueError, match="x must contain only finite values"):
+        batch_norm_forward(poisoned(x), gamma, beta)
+    with pytest.raises(ValueError, match="x must contain only finite values"):
+        batch_norm_backward(poisoned(x), gamma, g)
+    with pytest.raises(ValueError, match="x must contain only finite values"):  # x before grad_out
+        batch_norm_backward(poisoned(x), gamma, poisoned(g))
+    with pytest.raises(ValueError, match="grad_out must contain only finite values"):
+        batch_norm_backward(x, gamma, poisoned(g))
+    with pytest.raises(ValueError, match="gamma must contain only finite values"):
+        batch_norm_forward(x, poisoned(gamma[:1].repeat(64)), beta)
+    with pytest.raises(ValueError, match="beta must contain only finite values"):
+        batch_norm_forward(x, gamma, poisoned(beta[:1].repeat(64)))
+    with pytest.raises(ValueError, match="gamma must contain only finite values"):
+        batch_norm_backward(x, poisoned(gamma[:1].repeat(64)), g)
+    # a NaN in x wins over a later bad argument, as when x was scanned first
+    with pytest.raises(ValueError, match="x must contain only finite values"):
+        batch_norm_forward(poisoned(x), gamma, np.zeros(3, dtype))
+    with pytest.raises(ValueError, match="x must contain only finite values"):
+        batch_norm_backward(poisoned(x), gamma, np.ones((2, 2), dtype))
+    # inference mode, and a channel axis that is not last
+    stats = dict(mean=np.zeros(64, dtype), variance=np.ones(64, dtype))
+    with pytest.raises(ValueError, match="x must contain only finite values"):
+        batch_norm_forward(poisoned(x), gamma, beta, **stats)
+    with pytest.raises(ValueError, match="grad_out must contain only finite values"):
+        batch_norm_backward(x, gamma, poisoned(g), **stats)
+    with pytest.raises(ValueError, match="x must contain only finite values"):
+        batch_norm_forward(poisoned(x).reshape(4099, 64, 1), gamma, beta, axis=1)

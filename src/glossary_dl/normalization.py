@@ -20,9 +20,17 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
-from glossary_dl._validation import as_float_array, check_bool, check_float_dtype, check_real
+from glossary_dl._parallel import PARALLEL_MIN_WORK
+from glossary_dl._validation import (
+    _COMPILED,
+    _check_finite_float,
+    as_float_array,
+    check_bool,
+    check_float_dtype,
+    check_real,
+)
 
 __all__ = ["BatchNormalization", "batch_norm_backward", "batch_norm_forward"]
 
@@ -128,6 +136,222 @@ def _moving_statistics_loop(moving_mean, moving_variance, mean, variance, moment
 # --8<-- [end:moving_statistics_loop]
 
 
+# ---------------------------------------------------------------- fast paths (training mode)
+# The loops above are the definitions. The loops below compute the same statistics and the same
+# formulas for large batches: the rows in blocks of about _BLOCK values (in the L1 cache while both
+# passes of the block's statistics read them), a fixed number of blocks per chunk, the chunks shared
+# by every thread; each block's mean and sum of squared deviations (the two passes, on the block)
+# merged with Chan, Golub and LeVeque's pairwise formula. The partition depends on the shape only, so
+# one thread or many give the same numbers. tests/test_normalization.py checks them against the
+# definitions.
+_BLOCK = 4096
+_BLOCKS_PER_CHUNK = 16
+
+
+# --8<-- [start:batch_norm_fast_loops]
+@njit(cache=True, error_model="numpy")
+def _merge(n_a, a, n_b, b, with_grad):
+    """Fold the statistics ``b`` of n_b rows into ``a`` (n_a rows); return n_a + n_b.
+
+    Rows 0–3 of a and b: mean μ, M2 = Σ(x − μ)², D = Σδ, P = Σδ·(x − μ), per channel.
+    """
+    if n_a == 0.0:
+        # a copy, not the formula: d²·0 would be NaN where d² overflows
+        a[:] = b
+        return n_b
+    n_ab = n_a + n_b
+    f = n_b / n_ab  # μ_ab = μ_a + (μ_b − μ_a)·n_b/n_ab
+    h = n_a / n_ab
+    for c in range(a.shape[1]):
+        d = b[0, c] - a[0, c]
+        if with_grad:
+            # Σδ·(x − μ_ab) over both: μ_a − μ_ab = −d·f, μ_b − μ_ab = d·h
+            a[3, c] += b[3, c] - d * f * a[2, c] + d * h * b[2, c]
+            a[2, c] += b[2, c]
+        a[0, c] += d * f
+        # M2_ab = M2_a + M2_b + d²·n_a·n_b/n_ab
+        a[1, c] += b[1, c] + d * d * (n_a * f)
+    return n_ab
+
+
+# The three block sums below take four rows at a time: one load and store of the per-channel total
+# per four rows, not per row (a quarter faster)
+@njit(cache=True, error_model="numpy")
+def _add_rows(a, lo, hi, total):
+    """total_c += Σ_m a_{m,c} over rows lo..hi."""
+    m = lo
+    while m + 4 <= hi:
+        r0, r1, r2, r3 = a[m], a[m + 1], a[m + 2], a[m + 3]
+        for c in range(total.size):
+            total[c] += (np.float64(r0[c]) + np.float64(r1[c])) + (np.float64(r2[c]) + np.float64(r3[c]))
+        m += 4
+    for m in range(m, hi):
+        for c in range(total.size):
+            total[c] += a[m, c]
+
+
+@njit(cache=True, error_model="numpy")
+def _add_squares_about(x, lo, hi, mean, total):
+    """total_c += Σ_m (x_{m,c} − mean_c)² over rows lo..hi."""
+    m = lo
+    while m + 4 <= hi:
+        r0, r1, r2, r3 = x[m], x[m + 1], x[m + 2], x[m + 3]
+        for c in range(total.size):
+            d0, d1, d2, d3 = r0[c] - mean[c], r1[c] - mean[c], r2[c] - mean[c], r3[c] - mean[c]
+            total[c] += (d0 * d0 + d1 * d1) + (d2 * d2 + d3 * d3)
+        m += 4
+    for m in range(m, hi):
+        for c in range(total.size):
+            d = x[m, c] - mean[c]
+            total[c] += d * d
+
+
+@njit(cache=True, error_model="numpy")
+def _add_products_about(g, x, lo, hi, mean, total):
+    """total_c += Σ_m g_{m,c}·(x_{m,c} − mean_c) over rows lo..hi."""
+    m = lo
+    while m + 4 <= hi:
+        r0, r1, r2, r3 = x[m], x[m + 1], x[m + 2], x[m + 3]
+        g0, g1, g2, g3 = g[m], g[m + 1], g[m + 2], g[m + 3]
+        for c in range(total.size):
+            total[c] += ((g0[c] * (r0[c] - mean[c]) + g1[c] * (r1[c] - mean[c]))
+                         + (g2[c] * (r2[c] - mean[c]) + g3[c] * (r3[c] - mean[c])))
+        m += 4
+    for m in range(m, hi):
+        for c in range(total.size):
+            total[c] += g[m, c] * (x[m, c] - mean[c])
+
+
+@njit(cache=True, error_model="numpy")
+def _chunk_statistics(x, grad_out, with_grad, lo, hi, block_rows, acc, block):
+    """acc ← the statistics of rows lo..hi (see _merge), block by block; return the row count."""
+    acc[:] = 0.0
+    n = 0.0
+    for b_lo in range(lo, hi, block_rows):
+        b_hi = min(b_lo + block_rows, hi)
+        block[:] = 0.0
+        _add_rows(x, b_lo, b_hi, block[0])
+        if with_grad:
+            _add_rows(grad_out, b_lo, b_hi, block[2])
+        n_b = float(b_hi - b_lo)
+        block[0] /= n_b
+        # the block's second pass, from the cache: deviations from its own mean
+        _add_squares_about(x, b_lo, b_hi, block[0], block[1])
+        if with_grad:
+            _add_products_about(grad_out, x, b_lo, b_hi, block[0], block[3])
+        n = _merge(n, acc, n_b, block, with_grad)
+    return n
+
+
+@njit(cache=True, error_model="numpy")
+def _finish(counts, chunks, with_grad, gamma, beta, epsilon, mean, variance, grad_gamma, grad_beta, coef):
+    """Merge the chunks' statistics in order; write μ, σ² (and ∂L/∂γ, ∂L/∂β), and the per-channel
+    coefficients of the element pass into coef. Return whether x (and grad_out) were finite."""
+    n_channels = chunks.shape[2]
+    total = np.zeros((4, n_channels))
+    n = 0.0
+    for k in range(counts.size):
+        n = _merge(n, total, counts[k], chunks[k], with_grad)
+    x_finite = True
+    grad_finite = True
+    for c in range(n_channels):
+        # a NaN or ±inf in a channel makes its sum, so its mean, NaN or ±inf
+        x_finite &= np.isfinite(total[0, c])
+        mean[c] = total[0, c]
+        mu = np.float64(mean[c])  # μ_c as stored, the one the definitions subtract
+        e = total[0, c] - mu
+        # Σ(x − μ)² about the stored μ: M2 + n·e²
+        variance[c] = (total[1, c] + n * e * e) / n
+        inv_std = 1.0 / np.sqrt(np.float64(variance[c]) + epsilon)
+        coef[0, c] = mu
+        if with_grad:
+            grad_finite &= np.isfinite(total[2, c])
+            sum_delta = total[2, c]
+            # Σδ·(x − μ) about the stored μ: P + e·D
+            sum_delta_xhat = (total[3, c] + e * sum_delta) * inv_std
+            grad_beta[c] = sum_delta
+            grad_gamma[c] = sum_delta_xhat
+            # ∂L/∂x = a·(δ − b − (x − μ)·k)
+            coef[1, c] = gamma[c] * inv_std
+            coef[2, c] = sum_delta / n
+            coef[3, c] = inv_std * sum_delta_xhat / n
+        else:
+            # y = (x − μ)·scale + β
+            coef[1, c] = gamma[c] / np.sqrt(np.float64(variance[c]) + epsilon)
+            coef[2, c] = beta[c]
+    return x_finite, grad_finite
+
+
+@njit(cache=True, error_model="numpy")
+def _chunk_apply(x, grad_out, with_grad, lo, hi, coef, out):
+    n_channels = x.shape[1]
+    if with_grad:
+        for m in range(lo, hi):
+            for c in range(n_channels):
+                out[m, c] = coef[1, c] * (grad_out[m, c] - coef[2, c] - (x[m, c] - coef[0, c]) * coef[3, c])
+    else:
+        for m in range(lo, hi):
+            for c in range(n_channels):
+                out[m, c] = (x[m, c] - coef[0, c]) * coef[1, c] + coef[2, c]
+
+
+@njit(cache=True, error_model="numpy")
+def _batch_norm_train_serial(x, grad_out, with_grad, gamma, beta, epsilon, mean, variance, out,
+                             grad_gamma, grad_beta):
+    n_rows, n_channels = x.shape
+    block_rows = max(1, _BLOCK // n_channels)
+    chunk_rows = block_rows * _BLOCKS_PER_CHUNK
+    n_chunks = (n_rows + chunk_rows - 1) // chunk_rows
+    counts = np.empty(n_chunks)
+    chunks = np.empty((n_chunks, 4, n_channels))
+    block = np.empty((4, n_channels))
+    for k in range(n_chunks):
+        lo = k * chunk_rows
+        counts[k] = _chunk_statistics(x, grad_out, with_grad, lo, min(lo + chunk_rows, n_rows), block_rows,
+                                      chunks[k], block)
+    coef = np.empty((4, n_channels))
+    finite = _finish(counts, chunks, with_grad, gamma, beta, epsilon, mean, variance, grad_gamma, grad_beta,
+                     coef)
+    _chunk_apply(x, grad_out, with_grad, 0, n_rows, coef, out)
+    return finite
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def _batch_norm_train_parallel(x, grad_out, with_grad, gamma, beta, epsilon, mean, variance, out,
+                               grad_gamma, grad_beta):
+    # _batch_norm_train_serial with the chunks shared by the threads: the same numbers
+    n_rows, n_channels = x.shape
+    block_rows = max(1, _BLOCK // n_channels)
+    chunk_rows = block_rows * _BLOCKS_PER_CHUNK
+    n_chunks = (n_rows + chunk_rows - 1) // chunk_rows
+    counts = np.empty(n_chunks)
+    chunks = np.empty((n_chunks, 4, n_channels))
+    for k in prange(n_chunks):
+        lo = k * chunk_rows
+        block = np.empty((4, n_channels))
+        counts[k] = _chunk_statistics(x, grad_out, with_grad, lo, min(lo + chunk_rows, n_rows), block_rows,
+                                      chunks[k], block)
+    coef = np.empty((4, n_channels))
+    finite = _finish(counts, chunks, with_grad, gamma, beta, epsilon, mean, variance, grad_gamma, grad_beta,
+                     coef)
+    for k in prange(n_chunks):
+        lo = k * chunk_rows
+        _chunk_apply(x, grad_out, with_grad, lo, min(lo + chunk_rows, n_rows), coef, out)
+    return finite
+# --8<-- [end:batch_norm_fast_loops]
+
+
+def _batch_norm_train(rows, grad_rows, gamma, beta, epsilon, mean, variance, out, grad_gamma, grad_beta):
+    """The training-mode loops on M rows of C channels; ``grad_rows`` None for the forward pass.
+
+    Returns whether x and grad_out were finite (they are scanned by the loops, not before).
+    """
+    with_grad = grad_rows is not None
+    loop = _batch_norm_train_serial if rows.size < PARALLEL_MIN_WORK else _batch_norm_train_parallel
+    return loop(rows, grad_rows if with_grad else rows, with_grad, gamma, beta, epsilon, mean, variance, out,
+                grad_gamma, grad_beta)
+
+
 # ---------------------------------------------------------------- validation helpers
 def _check_axis(axis, ndim: int, name: str = "axis") -> int:
     """The channel axis as a non-negative index; never the batch axis 0."""
@@ -144,12 +368,16 @@ def _check_axis(axis, ndim: int, name: str = "axis") -> int:
 
 def _rows(x: np.ndarray, axis: int) -> np.ndarray:
     """x viewed as M rows of C channels: the channel axis moved last, made contiguous."""
+    if axis == x.ndim - 1 and x.flags.c_contiguous:
+        return x.reshape(-1, x.shape[-1])  # a view, as np.ascontiguousarray gave
     moved = np.moveaxis(x, axis, -1)
     return np.ascontiguousarray(moved).reshape(-1, x.shape[axis])
 
 
 def _unrows(rows: np.ndarray, shape: tuple[int, ...], axis: int) -> np.ndarray:
     """Undo `_rows`: back to the input's shape, C-contiguous."""
+    if axis == len(shape) - 1:
+        return rows.reshape(shape)
     moved_shape = tuple(np.delete(np.array(shape), axis)) + (shape[axis],)
     return np.ascontiguousarray(np.moveaxis(rows.reshape(moved_shape), -1, axis))
 
@@ -177,8 +405,8 @@ def _check_statistics(mean, variance, dtype, n_channels):
     return mean, variance
 
 
-def _check_x(x, axis):
-    x = as_float_array(x, "x")
+def _check_x(x, axis, finite=True):
+    x = as_float_array(x, "x", finite=finite)
     if x.ndim < 2:
         raise ValueError(f"x must have at least 2 dimensions (batch and channel), got shape {x.shape}")
     return x, _check_axis(axis, x.ndim)
@@ -186,6 +414,51 @@ def _check_x(x, axis):
 
 def _check_epsilon(epsilon) -> float:
     return check_real(epsilon, "epsilon", low=0.0, low_inclusive=False)
+
+
+def _checked(check, *values):
+    """``check(*values, finite=False)``: every check but the scans of x and grad_out for NaN and inf,
+    which the training loops do as they read them. When a check fails the full check runs, so that
+    the error of before wins (a NaN in x before a bad gamma)."""
+    try:
+        # plain Python (NUMBA_DISABLE_JIT=1) scans first, as before
+        return check(*values, finite=not _COMPILED)
+    except (TypeError, ValueError):
+        check(*values, finite=True)
+        raise
+
+
+def _forward_args(x, gamma, beta, axis, epsilon, mean, variance, *, finite=True):
+    x, axis = _check_x(x, axis, finite)
+    epsilon = _check_epsilon(epsilon)
+    n_channels = x.shape[axis]
+    gamma = _channel_vector(gamma, "gamma", x.dtype, n_channels)
+    beta = _channel_vector(beta, "beta", x.dtype, n_channels)
+    given_mean, given_variance = _check_statistics(mean, variance, x.dtype, n_channels)
+    return x, axis, epsilon, gamma, beta, given_mean, given_variance
+
+
+def _backward_args(x, gamma, grad_out, axis, epsilon, mean, variance, *, finite=True):
+    x, axis = _check_x(x, axis, finite)
+    epsilon = _check_epsilon(epsilon)
+    n_channels = x.shape[axis]
+    gamma = _channel_vector(gamma, "gamma", x.dtype, n_channels)
+    grad_out = as_float_array(grad_out, "grad_out", finite=finite)
+    if grad_out.dtype != x.dtype:
+        raise TypeError(f"grad_out must have the same dtype as x ({x.dtype}), got {grad_out.dtype}")
+    if grad_out.shape != x.shape:
+        raise ValueError(f"grad_out must have the shape of x {x.shape}, got {grad_out.shape}")
+    given_mean, given_variance = _check_statistics(mean, variance, x.dtype, n_channels)
+    return x, axis, epsilon, gamma, grad_out, given_mean, given_variance
+
+
+def _refuse_non_finite(*arrays_and_names):
+    """After a loop saw a NaN or inf: the scans that used to run first, in their order.
+
+    A float64 sum can overflow on finite values; then nothing is refused and the result stands, as
+    the definition loop's would."""
+    for array, name in arrays_and_names:
+        _check_finite_float(array, name)
 
 
 # ---------------------------------------------------------------- functional form
@@ -244,18 +517,23 @@ def batch_norm_forward(x, gamma, beta, *, axis=-1, epsilon=1e-3, mean=None, vari
     The variance is computed in a second pass over $x - \mu_c$ (not as
     $\overline{x^2} - \mu_c^2$), and the sums run in float64, so a large mean costs no precision.
     """
-    x, axis = _check_x(x, axis)
-    epsilon = _check_epsilon(epsilon)
+    x, axis, epsilon, gamma, beta, given_mean, given_variance = _checked(
+        _forward_args, x, gamma, beta, axis, epsilon, mean, variance
+    )
     n_channels = x.shape[axis]
-    gamma = _channel_vector(gamma, "gamma", x.dtype, n_channels)
-    beta = _channel_vector(beta, "beta", x.dtype, n_channels)
-    given_mean, given_variance = _check_statistics(mean, variance, x.dtype, n_channels)
-    batch_stats = given_mean is None
-    mean = np.empty(n_channels, x.dtype) if batch_stats else given_mean.copy()
-    variance = np.empty(n_channels, x.dtype) if batch_stats else given_variance.copy()
     rows = _rows(x, axis)
     y = np.empty_like(rows)
-    _batch_norm_forward_loop(rows, gamma, beta, mean, variance, epsilon, batch_stats, y)
+    if given_mean is None:
+        mean, variance = np.empty(n_channels, x.dtype), np.empty(n_channels, x.dtype)
+        # (mean and variance stand in for the gradients, which the forward pass does not write)
+        x_finite, _ = _batch_norm_train(rows, None, gamma, beta, epsilon, mean, variance, y, mean, variance)
+        if not x_finite:
+            _refuse_non_finite((x, "x"))
+    else:
+        if _COMPILED:
+            _check_finite_float(x, "x")
+        mean, variance = given_mean.copy(), given_variance.copy()
+        _batch_norm_forward_loop(rows, gamma, beta, mean, variance, epsilon, False, y)
     return _unrows(y, x.shape, axis), mean, variance
 
 
@@ -310,26 +588,31 @@ def batch_norm_backward(x, gamma, grad_out, *, axis=-1, epsilon=1e-3, mean=None,
     mode they are absent and $\partial L / \partial x_{m,c} = \gamma_c\, \delta_{m,c} /
     \sqrt{\sigma_c^2 + \varepsilon}$.
     """
-    x, axis = _check_x(x, axis)
-    epsilon = _check_epsilon(epsilon)
-    n_channels = x.shape[axis]
-    gamma = _channel_vector(gamma, "gamma", x.dtype, n_channels)
-    grad_out = as_float_array(grad_out, "grad_out")
-    if isinstance(grad_out, np.ndarray) and grad_out.dtype != x.dtype:
-        raise TypeError(f"grad_out must have the same dtype as x ({x.dtype}), got {grad_out.dtype}")
-    if grad_out.shape != x.shape:
-        raise ValueError(f"grad_out must have the shape of x {x.shape}, got {grad_out.shape}")
-    given_mean, given_variance = _check_statistics(mean, variance, x.dtype, n_channels)
+    x, axis, epsilon, gamma, grad_out, given_mean, given_variance = _checked(
+        _backward_args, x, gamma, grad_out, axis, epsilon, mean, variance
+    )
     rows = _rows(x, axis)
     if given_mean is None:
-        # the batch statistics, by the forward loop (its y is not needed)
-        mean, variance = np.empty(n_channels, x.dtype), np.empty(n_channels, x.dtype)
-        _batch_norm_forward_loop(rows, gamma, np.zeros_like(gamma), mean, variance, epsilon, True,
-                                 np.empty_like(rows))
+        # the batch statistics and the gradients' sums in one pass over x and grad_out
+        grads, finite = _train_backward_rows(rows, gamma, epsilon, _rows(grad_out, axis))
+        if not all(finite):
+            _refuse_non_finite((x, "x"), (grad_out, "grad_out"))
     else:
-        mean, variance = given_mean, given_variance
-    grads = _backward_rows(rows, gamma, mean, variance, epsilon, _rows(grad_out, axis), given_mean is None)
+        if _COMPILED:
+            _refuse_non_finite((x, "x"), (grad_out, "grad_out"))
+        grads = _backward_rows(rows, gamma, given_mean, given_variance, epsilon, _rows(grad_out, axis), False)
     return _unrows(grads[0], x.shape, axis), grads[1], grads[2]
+
+
+def _train_backward_rows(rows, gamma, epsilon, delta_rows):
+    """Training-mode gradients, the statistics recomputed from ``rows``; and whether x and δ were finite."""
+    grad_x = np.empty_like(rows)
+    grad_gamma = np.empty_like(gamma)
+    grad_beta = np.empty_like(gamma)
+    mean, variance = np.empty_like(gamma), np.empty_like(gamma)
+    finite = _batch_norm_train(rows, delta_rows, gamma, gamma, epsilon, mean, variance, grad_x, grad_gamma,
+                               grad_beta)
+    return (grad_x, grad_gamma, grad_beta), finite
 
 
 def _backward_rows(rows, gamma, mean, variance, epsilon, delta_rows, batch_stats):
@@ -493,7 +776,11 @@ class BatchNormalization:
         else:
             mean, variance = self.moving_mean.copy(), self.moving_variance.copy()
         y = np.empty_like(rows)
-        _batch_norm_forward_loop(rows, self.gamma, self.beta, mean, variance, self.epsilon, training, y)
+        if training:
+            # x was scanned above (a cast to float32 can make a finite float64 infinite)
+            _batch_norm_train(rows, None, self.gamma, self.beta, self.epsilon, mean, variance, y, mean, variance)
+        else:
+            _batch_norm_forward_loop(rows, self.gamma, self.beta, mean, variance, self.epsilon, False, y)
         if training:
             _moving_statistics_loop(self.moving_mean, self.moving_variance, mean, variance,
                                     self.momentum, rows.shape[0], self.convention == "torch")
@@ -530,7 +817,13 @@ class BatchNormalization:
         grad_out = as_float_array(grad_out, "grad_out", dtype=self.gamma.dtype)
         if grad_out.shape != shape:
             raise ValueError(f"grad_out must have the shape of the last input {shape}, got {grad_out.shape}")
-        grad_x, self.grad_gamma, self.grad_beta = _backward_rows(
-            rows, self.gamma, mean, variance, self.epsilon, _rows(grad_out, axis), training
-        )
+        if training:
+            # the statistics recomputed as batch_norm_backward does (the same numbers as forward's)
+            (grad_x, self.grad_gamma, self.grad_beta), _ = _train_backward_rows(
+                rows, self.gamma, self.epsilon, _rows(grad_out, axis)
+            )
+        else:
+            grad_x, self.grad_gamma, self.grad_beta = _backward_rows(
+                rows, self.gamma, mean, variance, self.epsilon, _rows(grad_out, axis), False
+            )
         return _unrows(grad_x, shape, axis)
