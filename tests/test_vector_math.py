@@ -1,6 +1,7 @@
 """glossary_dl._vector_math: eˣ (x ≤ 0) against numpy.exp, erfc against math.erfc, ln(1 + e) against numpy.log1p.
 
-The float32 Gaussian tails (Φ(−|x|), and Φ(x) + x·φ(x) through its root) against math.erfc and math.exp.
+The float32 forms (eˣ of a float64 x to float32 precision; the Gaussian tails Φ(−|x|), and Φ(x) + x·φ(x)
+through its root) against numpy.exp, math.erfc and math.exp, in float32 ulp.
 
 Every representable input class of the domain is covered: 0, tiny, moderate and large
 negative numbers, the last inputs with a normal result, the first flushed to zero, NaN.
@@ -13,7 +14,14 @@ import numpy as np
 import pytest
 from numba import njit
 
-from glossary_dl._vector_math import erfc_real, exp_nonpositive, log1p_unit, mills_gap32, normal_tail32
+from glossary_dl._vector_math import (
+    erfc_real,
+    exp_nonpositive,
+    exp_nonpositive32,
+    log1p_unit,
+    mills_gap32,
+    normal_tail32,
+)
 
 MAX_ULP = {np.float32: 3, np.float64: 1}
 
@@ -81,6 +89,25 @@ def test_exp_nonpositive_flushes_subnormal_results_and_keeps_nan(dtype):
     out = _ours(x)
     np.testing.assert_array_equal(out[:3], 0.0)  # e^x < smallest normal: flushed to 0
     assert np.isnan(out[3])
+
+
+def test_exp_nonpositive32_within_1_5_float32_ulp_of_numpy():
+    """eˣ of a float64 x ≤ 0 in float32 arithmetic, within 1.5 float32 ulp (measured: 0.9), subnormal range included."""
+    rng = np.random.default_rng(0)
+    x = -np.concatenate([np.linspace(0.0, 103.2, 400_001), rng.exponential(10.0, 100_000) % 103.2,
+                         np.logspace(-30, 0, 1_000), [87.336, 87.337, 100.0, 103.2]])
+    ours = _compiled_map(exp_nonpositive32)(x)
+    assert ours.dtype == np.float64
+    reference = np.exp(x)
+    # float32's 24 bits even below its normal range (down to 2^-149): the result is a float64
+    ulp = np.abs(ours - reference) / _float32_ulp(reference)
+    assert ulp.max() <= 1.5, ulp.max()
+    normal = reference >= np.finfo(np.float32).tiny
+    assert np.all(ours[normal] == ours[normal].astype(np.float32))  # float32 values where float32 has them
+    edges = _compiled_map(exp_nonpositive32)(np.array([0.0, -103.98, -104.0, -1e300, -np.inf, np.nan]))
+    assert edges[0] == 1.0  # e⁰ = 1 exactly
+    np.testing.assert_array_equal(edges[1:5], 0.0)  # below 2^-150
+    assert np.isnan(edges[5])
 
 
 def test_erfc_real_within_8_ulp_of_the_c_library():
