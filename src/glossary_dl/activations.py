@@ -375,7 +375,7 @@ def _gelu_exact_slope_overload(x_k):
 
 
 # GELU's tanh form per dtype, the same way. float32: 2u in float64 (x³ exact, 2u to 1e-16: e^{2u} would
-# lose 40 ulp to a float32 2u of −87), e^{−2|u|} by exp_nonpositive32 in float32 arithmetic (the
+# lose 30 ulp to a float32 2u of −87), e^{−2|u|} by exp_nonpositive32 in float32 arithmetic (the
 # costly part, at twice the SIMD width and half the degree), the rest in float64 and one rounding:
 # within 1.6 ulp of the float64 loop (the slope within 1 eps of σ(2u) + |x|·2σ'(2u)·u', where it
 # cancels), at twice its speed.
