@@ -58,6 +58,40 @@ else:
         return result(bits), codegen
 
 
+if numba.config.DISABLE_JIT:
+
+    def _bits_from_float(value):
+        return np.asarray(value, np.float32).view(np.int32)[()]
+
+    def _fma32(a, b, c):
+        # a·b is exact in float64 (24 + 24 bits); the sum is rounded to float64, then to float32
+        return np.float32(np.float64(a) * np.float64(b) + np.float64(c))
+
+else:
+
+    @intrinsic
+    def _bits_from_float(typingctx, value):
+        """Reinterpret a float32 as int32 (the inverse of `_float_from_bits`)."""
+        if value != types.float32:
+            return None
+
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(args[0], ir.IntType(32))
+
+        return types.int32(value), codegen
+
+    @intrinsic
+    def _fma32(typingctx, a, b, c):
+        """a·b + c of float32 values rounded once (LLVM's fma: one vfmadd on x86-64 with FMA)."""
+        if not a == b == c == types.float32:
+            return None
+
+        def codegen(context, builder, signature, args):
+            return builder.fma(*args)
+
+        return types.float32(a, b, c), codegen
+
+
 def exp_nonpositive(x):
     r"""$e^x$ for $x \le 0$ in compiled code (float32 or float64); see the module's docstring."""
     # plain Python (NUMBA_DISABLE_JIT=1) runs the same arithmetic; compiled code inlines the overload
@@ -254,3 +288,173 @@ def log1p_unit(e):
     series = ((q0 + q1 * w4) + (q2 + q3 * w4) * w8) + p8 * w16
     # ln(1 + e) = 2·artanh s = 2s·Σ_k s^{2k}/(2k + 1)
     return 2.0 * s * series
+
+
+# ---------------------------------------------------------------- float32 Gaussian tails
+# The float32 forms below compute in float32 throughout, at twice the SIMD width of float64, with
+# fused multiply-adds (_fma32) where a rounding would cost digits. Their rational coefficients are
+# weighted-minimax fits (Lawson's iteration on 12,000 Chebyshev-spaced points of [0, 13.5], the
+# reference from mpmath in 40-digit arithmetic), rounded to float32.
+_F32 = np.float32
+# e^r ≈ 1 + r + r²·(E2 + E3·r + E4·r² + E5·r³ + E6·r⁴) on |r| ≤ ln 2 / 2 (minimax, within 3.2e-9
+# relative: a degree lower than exp_nonpositive's Taylor polynomial for the same accuracy)
+_E2, _E3, _E4, _E5, _E6 = (_F32(0.4999999403953552), _F32(0.1666651964187622), _F32(0.041668590158224106),
+                           _F32(0.00836877804249525), _F32(0.0013803297188133001))
+# 1.5·2^23: a float32 t = 1.5·2^23 + k + z holds round(z) in its last bits (its ulp is 1)
+_ROUNDER32 = 1.5 * 2.0**23
+_TAIL_ROUNDER32 = _F32(_ROUNDER32)
+# Beyond |x| = 13.5 (e^{−x²/2} < 3e-40) the results below are flushed to 0 anyway: the clamp keeps
+# every intermediate finite
+_TAIL_END32 = _F32(13.5)
+_LOG2_E32, _NEG_LN2_HI32, _LN2_LO32 = _F32(_LOG2_E), _F32(-_LN2_HI), _F32(_LN2_LO)
+
+
+@numba.njit(inline="always")
+def _reduce_half_square32(u, rounder):
+    """n and r with −u²/2 = n·ln 2 + r, |r| ≤ ln 2 / 2, for a float32 u ≥ 0; t holds n + k in its last bits.
+
+    u² is never rounded: the fused multiply-add forms −u²/2 − n·ln2_hi exactly and rounds only r,
+    which is small. Rounded first, u²/2 ≈ 87 would carry an error of 4e-6, 30 ulp of e^{−u²/2}.
+    """
+    t = _fma32(u * _F32(-0.5 * _LOG2_E), u, rounder)
+    n = t - rounder
+    # n·ln2_hi is exact (8 + 15 bits)
+    return n, _fma32(-n, _LN2_LO32, _fma32(u * _F32(-0.5), u, n * _NEG_LN2_HI32)), t
+
+
+@numba.njit(inline="always")
+def _times_2n32(p, t):
+    """p·2^{n + k} for p in [2^-2, 2): n + k from t's last bits added to p's exponent bits (exact)."""
+    return _float_from_bits(np.int32(_bits_from_float(p) + np.int32(_bits_from_float(t) << np.int32(23))))
+
+
+# 2^{n + 24}: exp_nonpositive32 builds 24 more in the exponent bits (normal down to n = −149), and
+# takes them off in float64
+_UNDERFLOW_SHIFT = 24
+_EXP32_ROUNDER = _F32(_ROUNDER32 + _UNDERFLOW_SHIFT)
+_EXP32_LOWEST_N = _F32(-125.0 - _UNDERFLOW_SHIFT)
+_EXP32_UNSHIFT = 2.0**-_UNDERFLOW_SHIFT
+
+
+@numba.njit(inline="always")
+def exp_nonpositive32(z):
+    r"""$e^z$ of a float64 $z \le 0$ to float32 precision, in float32 arithmetic: vectorisable, within 1.5 ulp.
+
+    For an argument that float32 cannot hold exactly (as $2u$ of GELU's tanh form, up to 87 in
+    magnitude, where rounding it to float32 alone would cost 30 ulp of $e^z$). $z$ is split into
+    float32 $a + b$ ($a$ is $z$ rounded, $b$ the rest), and the reduction of `exp_nonpositive`
+    ($a - n \ln 2_\text{hi}$ exact) keeps the digits of both; $e^r$ is the minimax polynomial of
+    `normal_tail32`. The result is returned as a float64 ($e^r \cdot 2^{n + 24}$ built in float32,
+    the $2^{-24}$ applied in float64), so that it keeps its 24 bits below float32's normal range
+    too, down to $2^{-149}$ ($z \ge -103.3$); below, it is 0. Within 1.5 float32 ulp of
+    ``numpy.exp`` (tested; measured: 0.9). NaN gives NaN.
+    """
+    v = max(z, -104.0)  # e^{-104} < 2^-149; keeps float32(v) finite
+    a = np.float32(v)
+    b = np.float32(v - np.float64(a))
+    t = _fma32(a, _LOG2_E32, _EXP32_ROUNDER)
+    n = t - _EXP32_ROUNDER
+    # a − n·ln2_hi is exact (n ≠ 0 only for |a| > 0.34: both multiples of 2^-25, the difference below 0.35)
+    r = _fma32(n, _NEG_LN2_HI32, a) + _fma32(-n, _LN2_LO32, b)
+    r2 = r * r
+    poly = _fma32(r2, _fma32(r2, _E6, _fma32(_E5, r, _E4)), _fma32(_E3, r, _E2))
+    e = np.float64(_times_2n32(_fma32(r, _fma32(r, poly, _F32(1.0)), _F32(1.0)), t)) * _EXP32_UNSHIFT
+    return 0.0 if n < _EXP32_LOWEST_N else e
+
+
+# erfcx(u/√2) = (q(u) + u·p(u)) / ((1 + u)·q(u)) on [0, 13.5]: (1 + u)·erfcx(u/√2) stays within
+# [0.85, 1.06], so u·p/q is a small correction and the errors of q cancel between numerator and
+# denominator (fit: within 2.2e-9 relative)
+_TP0, _TP1, _TP2, _TP3, _TP4 = (_F32(0.20211558043956757), _F32(0.04642520472407341), _F32(-0.021181946620345116),
+                                _F32(-0.012985608540475368), _F32(-0.002453557914122939))
+_TQ1, _TQ2, _TQ3, _TQ4, _TQ5 = (_F32(1.7035434246063232), _F32(1.2479110956192017), _F32(0.5000494122505188),
+                                _F32(0.11215391010046005), _F32(0.012139725498855114))
+# e^r·2^n with e^r ≥ 0.7 (exponent bits 126) is normal for n ≥ −125; below, e is flushed to 0
+_TAIL_LOWEST_N = _F32(-125.0)
+
+
+@numba.njit(inline="always")
+def normal_tail32(x):
+    r"""$\Phi(-|x|)$ of a float32 as two float32 factors $s \cdot e$: vectorisable, within 4 ulp.
+
+    With $u = |x|$, $\Phi(-u) = \tfrac12 \operatorname{erfc}(u/\sqrt2) = s\,e$, where
+    $e = e^{-x^2/2}$ and $s = \tfrac12 \operatorname{erfcx}(u/\sqrt2)$ is the smooth part,
+
+    $$
+    s = \frac{q(u) + u\,p(u)}{2\,(1 + u)\,q(u)}, \qquad \deg p = 4,\ \deg q = 5 ,
+    $$
+
+    a rational fit in which $u\,p/q$ is a small correction to 1 (the errors of $q$ cancel).
+    $e = 2^n e^r$ as in `exp_nonpositive`, but $x^2/2$ is never rounded: one fused multiply-add
+    forms $r = -x^2/2 - n \ln 2_\text{hi}$ exactly before rounding it (a rounded
+    $x^2/2 \approx 87$ alone would cost 30 ulp); $e^r$ is a minimax polynomial. $e$ is
+    flushed to 0 below float32's normal range ($|x| > 13.19$), where $x\,\Phi(-|x|)$ is
+    subnormal (from $|x| > 13.15$). Kept apart, the factors let a caller form $x\,s\,e$ with the
+    small factor last: $\Phi(-|x|)$ itself is subnormal from $|x| > 12.95$, $x\,\Phi(-|x|)$ is not.
+    $s\,e$ is within 4 ulp of $\tfrac12$ ``math.erfc``$(|x|/\sqrt2)$ (tested; measured: 3.3);
+    $s = \tfrac12$ and $e = 1$ exactly at $x = 0$. NaN gives NaN (in $s$).
+    """
+    u = min(abs(x), _TAIL_END32)
+    n, r, t = _reduce_half_square32(u, _TAIL_ROUNDER32)
+    r2 = r * r
+    poly = _fma32(r2, _fma32(r2, _E6, _fma32(_E5, r, _E4)), _fma32(_E3, r, _E2))
+    e = _times_2n32(_fma32(r, _fma32(r, poly, _F32(1.0)), _F32(1.0)), t)
+    p = _fma32(_fma32(_fma32(_fma32(_TP4, u, _TP3), u, _TP2), u, _TP1), u, _TP0)
+    q = _fma32(_fma32(_fma32(_fma32(_fma32(_TQ5, u, _TQ4), u, _TQ3), u, _TQ2), u, _TQ1), u, _F32(1.0))
+    q2 = q + q
+    s = _fma32(u, p, q) / _fma32(u, q2, q2)
+    return s, (e if n >= _TAIL_LOWEST_N else _F32(0.0))
+
+
+# J(u) = Φ(−u)/φ(u) − u (Mills's ratio less u) has one root, u₀ = 0.75179152469356445746 (GELU has
+# its minimum at −u₀): J(u) = (u₀ − u)·(1 + p(u)/q(u)) on [0, 13.5] (1 + p/q within [1.05, 1.67];
+# fit: within 2.8e-10 relative). u₀ = _GAP_ROOT_HI + _GAP_ROOT_LO, the high part a float32.
+_GAP_ROOT_HI, _GAP_ROOT_LO = 0.7517915368080139, -1.211444988769017e-08
+_GP0, _GP1, _GP2, _GP3, _GP4 = (_F32(0.6671032905578613), _F32(0.6202971339225769), _F32(0.2603290379047394),
+                                _F32(0.05625016242265701), _F32(0.005354472901672125))
+_GQ1, _GQ2, _GQ3, _GQ4, _GQ5 = (_F32(1.5936087369918823), _F32(1.0814415216445923), _F32(0.39497753977775574),
+                                _F32(0.07894321531057358), _F32(0.0071222358383238316))
+# d = φ·2^6: φ(x)·J(|x|) is normal out to |x| = 13.34, φ itself only to 13.15
+_GAP_SCALE = 6
+_GAP_DOWN = _F32(2.0**-_GAP_SCALE)
+_GAP_ROOT_HI32, _GAP_ROOT_LO32 = _F32(_GAP_ROOT_HI * 2.0**-_GAP_SCALE), _F32(_GAP_ROOT_LO * 2.0**-_GAP_SCALE)
+_GAP_ROUNDER32 = _F32(_ROUNDER32 + _GAP_SCALE)
+_INV_SQRT_2PI = 0.3989422804014327
+# φ(0)·(the e^r polynomial's coefficients); the 2^6 goes into the exponent bits
+_D0, _D2, _D3, _D4, _D5, _D6 = (_F32(_INV_SQRT_2PI * float(c)) for c in (1.0, _E2, _E3, _E4, _E5, _E6))
+# φ(0)·e^r ≥ 0.28 (exponent bits 124): d = φ(0)·e^r·2^{n + 6} is normal for n ≥ −129
+_GAP_LOWEST_N = _F32(-123.0 - _GAP_SCALE)
+
+
+@numba.njit(inline="always")
+def mills_gap32(x):
+    r"""$\varphi(x)$ and $J(|x|) = \Phi(-|x|)/\varphi(x) - |x|$ of a float32 as factors $d, j$: within 4 ulp, no cancellation.
+
+    $\varphi(x) = e^{-x^2/2}/\sqrt{2\pi}$. The slope of GELU, $\Phi(x) + x\,\varphi(x)$, is
+    $d\,j$ for $x < 0$ and $1 - d\,j$ for $x \ge 0$ ($\Phi(x) = 1 - \Phi(-x)$), with
+    $d = 2^6 \varphi(x)$ and $j = 2^{-6} J(|x|)$. Summed as written, $\Phi(x) + x\,\varphi(x)$
+    cancels near its root $x = -u_0 = -0.7518$ (the minimum of GELU), where it loses every
+    digit; $J$ is computed here as a product through that root,
+
+    $$
+    J(u) = (u_0 - u)\left(1 + \frac{p(u)}{q(u)}\right), \qquad \deg p = 4,\ \deg q = 5 ,
+    $$
+
+    with $u_0 - u$ exact near $u_0$ ($u_0$ in two float32 parts) and $1 + p/q$ between 1.05
+    and 1.67. $\varphi(x)$ is computed as $e$ of `normal_tail32`, its polynomial scaled by
+    $2^6/\sqrt{2\pi}$; the $2^6$ keeps $d$ normal wherever $d\,j$ is (out to $|x| = 13.34$, where
+    $\varphi$ is subnormal from 13.15); $d$ is flushed to 0 beyond $|x| = 13.40$.
+    $\Phi(x) + x\,\varphi(x)$ so formed is within 4 ulp of ``math.erfc`` and ``math.exp`` in
+    float64 on the whole line, its root included (tested; measured: 3.3). NaN gives NaN (in $j$).
+    """
+    w = abs(x)
+    u = min(w, _TAIL_END32)
+    n, r, t = _reduce_half_square32(u, _GAP_ROUNDER32)
+    r2 = r * r
+    poly = _fma32(r2, _fma32(r2, _D6, _fma32(_D5, r, _D4)), _fma32(_D3, r, _D2))
+    d = _times_2n32(_fma32(r, _fma32(r, poly, _D0), _D0), t)
+    p = _fma32(_fma32(_fma32(_fma32(_GP4, u, _GP3), u, _GP2), u, _GP1), u, _GP0)
+    q = _fma32(_fma32(_fma32(_fma32(_fma32(_GQ5, u, _GQ4), u, _GQ3), u, _GQ2), u, _GQ1), u, _F32(1.0))
+    # 2^-6·(u₀ − |x|): exact near u₀ (Sterbenz); |x| unclamped, so that NaN stays NaN
+    v = (_GAP_ROOT_HI32 - w * _GAP_DOWN) + _GAP_ROOT_LO32
+    return (d if n >= _GAP_LOWEST_N else _F32(0.0)), _fma32(v, p / q, v)
