@@ -428,6 +428,81 @@ def test_blocked_transpose_agrees_with_the_index_walk_for_every_order(order, rng
     assert_identical(expected, np.transpose(x, order))
 
 
+# The blocked copies of glossary_dl._copies (register tiles of 8 × 8 float32 or 4 × 4 float64 in
+# blocks of 128 × 64, walked along the rows of x or of the result, whichever are longer; the strips
+# that fill no tile one number at a time; on every thread from 2¹⁸ entries on) against the index
+# walk shown on the page: shapes around the tile and block sizes, both walks, on one thread and on
+# all, rank 5, axes of length 1 (a 1 × S matrix is copied flat).
+FAST_TRANSPOSES = [
+    ((8, 8), (1, 0)),  # one tile
+    ((13, 21), (1, 0)),  # strips below and right of the tiles
+    ((64, 64), (1, 0)),  # one block
+    ((130, 67), (1, 0)),
+    ((515, 517), (1, 0)),  # threaded
+    ((3, 17, 33), (0, 2, 1)),
+    ((2, 5, 6, 3), (0, 3, 1, 2)),
+    ((2, 3, 5, 6), (0, 2, 3, 1)),
+    ((4, 33, 31, 65), (0, 3, 1, 2)),  # threaded, 1023 × 65 matrices
+    ((4, 65, 33, 31), (0, 2, 3, 1)),  # threaded, 65 × 1023
+    ((2, 3, 4, 5, 9), (0, 1, 4, 2, 3)),  # video
+    ((2, 3, 9, 4, 5), (0, 1, 3, 4, 2)),
+    ((2, 1, 5, 1, 3), (0, 1, 4, 2, 3)),  # axes of length 1
+    ((1, 7, 1), (2, 1, 0)),
+    ((6, 1), (1, 0)),  # a column: the same numbers in the same order
+    ((1, 300000), (1, 0)),  # a threaded row
+    ((5, 6, 7), (0, 1, 2)),  # the identity: a copy
+]
+
+
+@pytest.mark.parametrize("shape, order", FAST_TRANSPOSES, ids=str)
+def test_blocked_transpose_agrees_with_the_index_walk(shape, order, dtype, rng):
+    from glossary_dl.tensors import _c_strides, _shape_array, _transpose_loop
+
+    x = random_tensor(rng, shape, dtype)
+    expected = np.empty(tuple(x.shape[a] for a in order), dtype=dtype)
+    _transpose_loop(x.reshape(-1), _c_strides(x.shape), np.array(order, dtype=np.int64), _shape_array(expected.shape),
+                    expected.reshape(-1))
+    assert_identical(tensors.transpose(x, order), expected)
+    assert_identical(expected, np.transpose(x, order))
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 1), (2, 3, 5), (1, 8, 8), (2, 9, 17), (1, 64, 64), (3, 65, 130),
+                                   (1, 300, 257), (2, 200, 300)], ids=str)
+def test_serial_and_threaded_blocked_transposes_agree_with_the_index_walk(shape, dtype, rng):
+    # both copies on every shape, whatever the size at which transpose switches from one to the other
+    from glossary_dl._copies import _batched_transpose_loop, _batched_transpose_parallel
+    from glossary_dl.tensors import _c_strides, _shape_array, _transpose_loop
+
+    x = random_tensor(rng, shape, dtype)
+    expected = np.empty((shape[0], shape[2], shape[1]), dtype=dtype)
+    _transpose_loop(x.reshape(-1), _c_strides(shape), np.array([0, 2, 1]), _shape_array(expected.shape),
+                    expected.reshape(-1))
+    for copy in (_batched_transpose_loop, _batched_transpose_parallel):
+        out = np.full_like(expected, np.nan)
+        assert copy(x, out)  # every entry finite
+        assert_identical(out, expected)
+
+
+@pytest.mark.parametrize("size", [1, 7, 8, 1000, (1 << 18) + 3])
+def test_fast_copies_agree_with_the_definition_loops(size, dtype, rng):
+    # the reshape's copy with the NaN/inf check, on one thread and in 1 to 5 slices, against _reshape_loop
+    from glossary_dl._copies import _copy_loop, _copy_parallel
+    from glossary_dl.tensors import _reshape_loop
+
+    x = random_tensor(rng, size, dtype)
+    expected = np.empty_like(x)
+    _reshape_loop(x, expected)
+    out = np.full_like(x, np.nan)
+    assert _copy_loop(x, out) == 0.0
+    assert_identical(out, expected)
+    for n_tasks in range(1, 6):
+        for stream in (False, True):
+            out = np.full_like(x, np.nan)
+            assert _copy_parallel(x, out, n_tasks, stream)
+            assert_identical(out, expected)
+    assert_identical(tensors.reshape(x, (-1,)), expected)
+
+
 @pytest.mark.parametrize("x_shape, y_shape", [((6, 5), (5,)), ((5,), (6, 5)), ((2, 3, 4), (3, 4)), ((2, 3, 4), (1, 1, 4)),
                                               ((2, 3, 4), (1, 3, 1)), ((3, 1), (1, 4)), ((4,), ())])
 def test_broadcast_add_row_path_agrees_with_the_index_walk(x_shape, y_shape, rng):
@@ -527,3 +602,58 @@ def test_sums_refuse_a_non_finite_input_anywhere_and_keep_an_overflow(rows, rng)
     huge = np.full((rows, 64), 3e38, dtype=np.float32)
     assert np.isposinf(tensors.elementwise_add(huge, huge)).all()
     assert np.isposinf(tensors.broadcast_add(huge, np.full(64, 3e38, dtype=np.float32))).all()
+
+
+# The copies check NaN and inf on the way (Σ x·0 over what they read), not in a scan before: a value
+# at each position class (first, middle: inside the tiles, last: in a strip left of them), on the
+# serial and the threaded copies, a general permutation (index walk and a scan), must be refused with
+# today's message.
+COPIES = {
+    "transpose": (lambda x: tensors.transpose(x), "x", [(13, 21), (515, 517)]),
+    "transpose_axes": (lambda x: tensors.transpose(x, (1, 0, 2)), "x", [(5, 6, 7), (70, 64, 65)]),
+    "reshape": (lambda x: tensors.reshape(x, (-1,)), "x", [(13, 21), (515, 517)]),
+    "channels_last_to_first": (tensors.channels_last_to_first, "images", [(2, 5, 6, 3), (2, 65, 63, 33)]),
+    "channels_first_to_last": (tensors.channels_first_to_last, "images", [(2, 3, 5, 6), (2, 33, 65, 63)]),
+}
+
+
+def _copy_cases():
+    for name, (_, _, shapes) in COPIES.items():
+        for shape in shapes:
+            for position in ("first", "middle", "last"):
+                for value in NON_FINITE:
+                    for dtype in (np.float32, np.float64):
+                        yield pytest.param(name, shape, position, value, dtype,
+                                           id=f"{name}-{shape}-{position}-{value}-{np.dtype(dtype).name}")
+
+
+@pytest.mark.parametrize("name, shape, position, value, dtype", list(_copy_cases()))
+def test_copies_refuse_every_non_finite_input(name, shape, position, value, dtype):
+    function, argument, _ = COPIES[name]
+    x = np.random.default_rng(0).standard_normal(shape).astype(dtype)
+    flat = x.reshape(-1)
+    flat[{"first": 0, "middle": flat.size // 2, "last": flat.size - 1}[position]] = value
+    with pytest.raises(ValueError, match=f"^{argument} must contain only finite values"):
+        function(x)
+
+
+def test_copies_keep_the_first_error_of_the_full_check():
+    # a NaN in x is reported before a bad axes, shape or rank, as when x was scanned first
+    nan = np.array([[np.nan, 1.0]])
+    with pytest.raises(ValueError, match="^x must contain only finite"):
+        tensors.transpose(nan, (0, 0))
+    with pytest.raises(ValueError, match="^x must contain only finite"):
+        tensors.transpose(nan, "ab")
+    with pytest.raises(ValueError, match="^x must contain only finite"):
+        tensors.reshape(nan, (3,))
+    with pytest.raises(ValueError, match="^x must contain only finite"):
+        tensors.reshape(nan, (-1, -1))
+    with pytest.raises(ValueError, match="^images must contain only finite"):
+        tensors.channels_last_to_first(np.full((2, 2, 2), np.inf))
+    # and the other errors are unchanged for finite input
+    with pytest.raises(ValueError, match="axes must be a permutation"):
+        tensors.transpose(np.ones((1, 2)), (0, 0))
+    with pytest.raises(TypeError, match="shape must be an integer"):
+        tensors.reshape(np.ones(2), "ab")
+    with pytest.raises(ValueError, match="rank-4 image batch"):
+        tensors.channels_first_to_last(np.ones((2, 2, 2)))

@@ -25,6 +25,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from glossary_dl._copies import _batched_transpose_loop
+
 # Safe fast-math: reorder and fuse, but keep NaN/inf semantics (no "nnan", "ninf", "fast").
 _FASTMATH = {"reassoc", "contract", "nsz"}
 
@@ -125,7 +127,7 @@ def _weighted_rows_loop(weights, rows, out):
 
 @njit(cache=True)
 def _transposed(a):
-    """aᵀ as a new C-contiguous, writeable array, copied in 16 × 16 blocks.
+    """aᵀ as a new C-contiguous, writeable array, copied in register tiles (glossary_dl._copies).
 
     Always a new array, so a read-only input reaches the compiled loops as the same type as a
     writeable one (same compiled code, same rounding). Keras' kernel layout (in, out) ↔ the
@@ -136,18 +138,3 @@ def _transposed(a):
     _batched_transpose_loop(a.reshape(1, n_rows, n_cols), out.reshape(1, n_cols, n_rows))
     return out
 
-
-@njit(cache=True)
-def _batched_transpose_loop(x, out):
-    """out[b, j, i] ← x[b, i, j]: a stack of matrix transposes, copied in 16 × 16 blocks.
-
-    A plain column walk of a row-major array whose rows are a power of two long (512 floats)
-    lands every read in the same few cache sets; blocks read and write whole cache lines.
-    """
-    n_batch, n_rows, n_cols = x.shape
-    for b in range(n_batch):
-        for i0 in range(0, n_rows, 16):
-            for j0 in range(0, n_cols, 16):
-                for i in range(i0, min(i0 + 16, n_rows)):
-                    for j in range(j0, min(j0 + 16, n_cols)):
-                        out[b, j, i] = x[b, i, j]

@@ -16,18 +16,28 @@ the channel-order helpers always return a new C-contiguous array.
 
 from __future__ import annotations
 
+import functools
+import math
 import numbers
 
 import numba
 import numpy as np
 from numba import njit, prange
 
-from glossary_dl._dots import _FASTMATH, _batched_transpose_loop, _dots_loop
+from glossary_dl._copies import (
+    STREAM_MIN_BYTES,
+    _batched_transpose_loop,
+    _batched_transpose_parallel,
+    _copy_loop,
+    _copy_parallel,
+)
+from glossary_dl._dots import _FASTMATH, _dots_loop
 from glossary_dl._dots import _transposed as _matrix_transposed
 from glossary_dl._parallel import PARALLEL_MIN_WORK
 from glossary_dl._validation import (
     _all_finite_loop,
     _check_finite_float,
+    all_finite,
     as_float_array,
     check_bool,
     check_int,
@@ -632,24 +642,30 @@ def _named_pair(
 # ---------------------------------------------------------------- reshaping
 def _target_shape(shape, size: int, x_shape: tuple[int, ...]) -> tuple[int, ...]:
     """The requested shape as a tuple of ints, with at most one -1 worked out from ``size``."""
-    if isinstance(shape, numbers.Integral) and not isinstance(shape, (bool, np.bool_)):
-        shape = (shape,)
-    if not isinstance(shape, (tuple, list)):
-        raise TypeError(f"shape must be an integer or a tuple of integers, got {shape!r}")
-    dims = [check_int(d, "shape entry") for d in shape]
-    unknown = [axis for axis, d in enumerate(dims) if d == -1]
-    if len(unknown) > 1:
+    if type(shape) is not tuple:
+        if isinstance(shape, numbers.Integral) and not isinstance(shape, (bool, np.bool_)):
+            shape = (shape,)
+        if not isinstance(shape, (tuple, list)):
+            raise TypeError(f"shape must be an integer or a tuple of integers, got {shape!r}")
+    # plain ints skip check_int, whose isinstance tests of numbers.Integral cost more than a 32 × 10 copy
+    dims = list(shape)
+    for axis, d in enumerate(dims):
+        if type(d) is not int:
+            dims[axis] = check_int(d, "shape entry")
+    unknown = dims.count(-1)
+    if unknown > 1:
         raise ValueError(f"shape can contain at most one -1 (an axis to infer), got {tuple(dims)}")
-    if any(d < -1 for d in dims):
+    if dims and min(dims) < -1:
         raise ValueError(f"shape entries must be positive or a single -1, got {tuple(dims)}")
-    known = int(np.prod([d for d in dims if d != -1], dtype=np.int64))
+    known = math.prod(dims)
     if unknown:
+        known = -known
         if known == 0 or size % known != 0:
             raise ValueError(
                 f"cannot reshape x of shape {x_shape} (size {size}) into shape {tuple(dims)}: "
                 f"{size} is not a multiple of {known}"
             )
-        dims[unknown[0]] = size // known
+        dims[dims.index(-1)] = size // known
     elif known != size:
         raise ValueError(
             f"cannot reshape x of shape {x_shape} (size {size}) into shape {tuple(dims)} "
@@ -709,16 +725,40 @@ def reshape(x, shape):
     p = \sum_{k=1}^{n} i_k \prod_{l > k} d_l = \sum_{k=1}^{m} j_k \prod_{l > k} e_l .
     $$
     """
-    x = _tensor(x, "x")
-    new_shape = _target_shape(shape, x.size, x.shape)
+    # NaN and inf are found by the copy, which reads x anyway; the checks keep their order all the same
+    x_value = x
+    try:
+        x = as_float_array(x_value, "x", finite=False)
+        new_shape = _target_shape(shape, x.size, x.shape)
+    except (TypeError, ValueError):
+        as_float_array(x_value, "x")  # a NaN in x is reported before a bad shape, as when x was scanned first
+        raise
     out = np.empty(new_shape, dtype=x.dtype)
-    _reshape_loop(x.reshape(-1), out.reshape(-1))
+    if not _copied(x, out):
+        as_float_array(x_value, "x")  # NaN or inf in x: the scan's error
     return out
+
+
+# The copy that runs is _reshape_loop reading x once for both the copy and the NaN/inf check (Σ x·0,
+# glossary_dl._copies), on every thread from 2¹⁸ entries on and past the caches from 8 MB on;
+# test_fast_copies_agree_with_the_definition_loops checks it against _reshape_loop.
+def _copied(x: np.ndarray, out: np.ndarray) -> bool:
+    """Copy C-contiguous ``x`` into ``out`` of the same size, in row-major order; whether every entry is finite."""
+    if x.size < PARALLEL_MIN_WORK:
+        return _copied_here(x, out)
+    return _copy_parallel(x.ravel(), out.ravel(), 4 * numba.get_num_threads(), x.nbytes >= STREAM_MIN_BYTES)
+
+
+@njit(cache=True)
+def _copied_here(x, out):
+    # any ranks: one compiled call, the flattening inside it (at 32 × 10 the Python steps around
+    # the copy would cost as much as the copy)
+    return _copy_loop(x.reshape(x.size), out.reshape(out.size)) == 0.0
 
 
 def _check_axes(axes, ndim: int) -> tuple[int, ...]:
     if axes is None:
-        return tuple(range(ndim - 1, -1, -1))
+        return _reversed_axes(ndim)
     if not isinstance(axes, (tuple, list)):
         raise TypeError(f"axes must be None or a tuple of integers, got {axes!r}")
     axes = tuple(check_int(a, "axes entry") for a in axes)
@@ -730,6 +770,11 @@ def _check_axes(axes, ndim: int) -> tuple[int, ...]:
     if sorted(normalised) != list(range(ndim)):
         raise ValueError(f"axes must be a permutation of the axes of x (each once), got {axes}")
     return normalised
+
+
+@functools.lru_cache(maxsize=None)
+def _reversed_axes(ndim: int) -> tuple[int, ...]:
+    return tuple(range(ndim - 1, -1, -1))
 
 
 # --8<-- [start:transpose_loop]
@@ -792,38 +837,76 @@ def transpose(x, axes=None):
     \qquad\text{for a matrix:}\quad (x^\top)_{ji} = x_{ij} .
     $$
     """
-    x = _tensor(x, "x")
-    order = _check_axes(axes, x.ndim)
-    return _transposed(x, order)
-
-
-def _transposed(x: np.ndarray, order: tuple[int, ...]) -> np.ndarray:
-    out = np.empty(tuple(x.shape[a] for a in order), dtype=x.dtype)
-    swap = _block_swap(order)
-    if swap is not None:
-        # order = (0, …, p−1, q, …, n−1, p, …, q−1): for every index of the first p axes, a matrix of
-        # R = Π d_p…d_{q−1} rows and S = Π d_q…d_{n−1} columns is transposed; the blocked copy of
-        # glossary_dl._dots reads and writes whole cache lines, where the index walk below does not
-        p, q = swap
-        batch, rows, cols = (int(np.prod(x.shape[:p], dtype=np.int64)), int(np.prod(x.shape[p:q], dtype=np.int64)),
-                             int(np.prod(x.shape[q:], dtype=np.int64)))
-        _batched_transpose_loop(x.reshape(batch, rows, cols), out.reshape(batch, cols, rows))
-        return out
-    _transpose_loop(
-        x.reshape(-1), _c_strides(x.shape),
-        np.array(order, dtype=np.int64), _shape_array(out.shape), out.reshape(-1),
-    )
+    # NaN and inf are found by the copy, which reads x anyway; the checks keep their order all the same
+    x_value = x
+    try:
+        x = as_float_array(x_value, "x", finite=False)
+        order = _check_axes(axes, x.ndim)
+    except (TypeError, ValueError):
+        as_float_array(x_value, "x")  # a NaN in x is reported before bad axes, as when x was scanned first
+        raise
+    out, finite = _transposed(x, order)
+    if not finite:
+        as_float_array(x_value, "x")  # NaN or inf in x: the scan's error
     return out
 
 
+def _transposed(x: np.ndarray, order: tuple[int, ...]) -> tuple[np.ndarray, bool]:
+    """``x`` with its axes permuted by ``order``, as a new array; and whether every entry is finite."""
+    shape = x.shape
+    swap = _block_swap(order)
+    if swap is None:
+        out = np.empty(tuple([shape[a] for a in order]), dtype=x.dtype)
+        out_flat = out.ravel()
+        _transpose_loop(x.ravel(), _c_strides(shape), np.array(order, dtype=np.int64), _shape_array(out.shape),
+                        out_flat)
+        return out, all_finite(out_flat)  # the walk does not check: a scan of what it wrote
+    # order = (0, …, p−1, q, …, n−1, p, …, q−1): for every index of the first p axes, a matrix of
+    # R = Π d_p…d_{q−1} rows and S = Π d_q…d_{n−1} columns is transposed; the blocked copy of
+    # glossary_dl._copies reads and writes whole cache lines (and checks for NaN and inf on the way),
+    # where the index walk above does neither
+    p, q = swap
+    out = np.empty(shape[:p] + shape[q:] + shape[p:q], dtype=x.dtype)
+    if x.size < PARALLEL_MIN_WORK:
+        # one compiled call, the products and reshapes inside it: at 32 × 10 the Python steps would
+        # cost more than the copy
+        return out, _swapped_blocks(x, out, p, q)
+    batch, rows, cols = math.prod(shape[:p]), math.prod(shape[p:q]), math.prod(shape[q:])
+    if rows == 1 or cols == 1:
+        # a 1 × S or R × 1 matrix and its transpose are the same sequence of numbers
+        return out, _copied(x, out)
+    return out, _batched_transpose_parallel(x.reshape(batch, rows, cols), out.reshape(batch, cols, rows))
+
+
+@njit(cache=True)
+def _swapped_blocks(x, out, p, q):
+    """``_transposed``'s block swap on this thread, for C-contiguous x and out of any rank."""
+    batch = rows = cols = 1
+    for k in range(x.ndim):
+        if k < p:
+            batch *= x.shape[k]
+        elif k < q:
+            rows *= x.shape[k]
+        else:
+            cols *= x.shape[k]
+    if rows == 1 or cols == 1:
+        # a 1 × S or R × 1 matrix and its transpose are the same sequence of numbers
+        return _copied_here(x, out)
+    return _batched_transpose_loop(x.reshape((batch, rows, cols)), out.reshape((batch, cols, rows)))
+
+
+@functools.lru_cache(maxsize=256)
 def _block_swap(order: tuple[int, ...]) -> tuple[int, int] | None:
-    """(p, q) when ``order`` keeps axes 0…p−1 and swaps the blocks p…q−1 and q…n−1, else None."""
+    """(p, q) when ``order`` keeps axes 0…p−1 and swaps the blocks p…q−1 and q…n−1, else None.
+
+    The identity counts as a swap of the whole (p = 0, q = n): a copy.
+    """
     n = len(order)
     p = 0
     while p < n and order[p] == p:
         p += 1
     if p == n:
-        return None  # the identity: no swap
+        return 0, n
     q = order[p]
     expected = tuple(range(p)) + tuple(range(q, n)) + tuple(range(p, q))
     return (p, q) if tuple(order) == expected else None
@@ -913,8 +996,9 @@ _LAYOUTS = {
 }
 
 
-def _channel_images(images, *, channels_last: bool) -> np.ndarray:
-    array = _tensor(images, "images")
+def _channel_images(images, channels_last: bool) -> np.ndarray:
+    """The checks of the channel moves but the scan for NaN and inf (left to the copy)."""
+    array = as_float_array(images, "images", finite=False)
     if array.ndim not in (4, 5):
         raise ValueError(
             "images must be a rank-4 image batch "
@@ -958,8 +1042,7 @@ def channels_last_to_first(images):
     y_{n c h w} = x_{n h w c} .
     $$
     """
-    array = _channel_images(images, channels_last=True)
-    return _transposed(array, _LAST_TO_FIRST[array.ndim])
+    return _moved_channels(images, channels_last=True)
 
 
 def channels_first_to_last(images):
@@ -994,5 +1077,17 @@ def channels_first_to_last(images):
     y_{n h w c} = x_{n c h w} .
     $$
     """
-    array = _channel_images(images, channels_last=False)
-    return _transposed(array, _FIRST_TO_LAST[array.ndim])
+    return _moved_channels(images, channels_last=False)
+
+
+def _moved_channels(images, *, channels_last: bool) -> np.ndarray:
+    # NaN and inf are found by the copy, which reads the images anyway; the checks keep their order
+    try:
+        array = _channel_images(images, channels_last)
+    except (TypeError, ValueError):
+        as_float_array(images, "images")  # a NaN is reported before a bad rank, as when it was scanned first
+        raise
+    out, finite = _transposed(array, (_LAST_TO_FIRST if channels_last else _FIRST_TO_LAST)[array.ndim])
+    if not finite:
+        as_float_array(images, "images")  # NaN or inf: the scan's error
+    return out
