@@ -413,11 +413,17 @@ def test_bias_as_list_takes_the_dtype_of_x():
 
 # ---------------------------------------------------------------- definition loops vs fast paths
 # The pages show the definition loops; the public functions run the fast ones (windows times Kᵀ in
-# register tiles, the channel loop innermost, the pointwise step as one product). Same sums, other
-# order: they agree to a few roundings of the sum of |terms|.
-@pytest.mark.parametrize("strides, padding", [(1, "valid"), (1, "same"), ((2, 1), "same"), (3, "valid")])
+# register tiles, four pixels of the depthwise step at a time with the taps unrolled, the
+# pointwise step on each row while it is in the cache). Same sums, other order: they agree to a
+# few roundings of the sum of |terms|. The image is 13 pixels wide so that every stride has blocks
+# of four whole windows in a row as well as windows over the border and pixels left over; 5
+# channels and 6 and 4 filters leave remainders in every tile. A 3 × 3 depthwise kernel has a loop
+# of its own (taps unrolled), the 3 × 2 one runs the loop for every other size.
+@pytest.mark.parametrize("strides, padding", [(1, "valid"), (1, "same"), ((2, 1), "same"), ((1, 2), "same"),
+                                              (2, "valid"), (3, "valid")])
 @pytest.mark.parametrize("mult", [1, 3])
-def test_fast_paths_agree_with_the_definition_loops(strides, padding, mult, dtype, rng):
+@pytest.mark.parametrize("k_w", [2, 3])
+def test_fast_paths_agree_with_the_definition_loops(k_w, strides, padding, mult, dtype, rng):
     from glossary_dl.convolutions import (
         _conv2d_loop,
         _depthwise_conv2d_loop,
@@ -425,22 +431,98 @@ def test_fast_paths_agree_with_the_definition_loops(strides, padding, mult, dtyp
         _separable_conv2d_loop,
     )
 
-    x = rng.standard_normal((2, 9, 7, 5)).astype(dtype)
-    kernel = rng.standard_normal((3, 2, 5, 6)).astype(dtype)
-    depthwise = rng.standard_normal((3, 2, 5, mult)).astype(dtype)
+    x = rng.standard_normal((2, 9, 13, 5)).astype(dtype)
+    kernel = rng.standard_normal((3, k_w, 5, 6)).astype(dtype)
+    depthwise = rng.standard_normal((3, k_w, 5, mult)).astype(dtype)
     pointwise = rng.standard_normal((1, 1, 5 * mult, 4)).astype(dtype)
     bias6, bias_mid, bias4 = (rng.standard_normal(n).astype(dtype) for n in (6, 5 * mult, 4))
-    h_out, w_out, *geometry = _geometry(x.shape, 3, 2, strides, padding)
-    tol = {"rtol": 0, "atol": (1e-12 if dtype == np.float64 else 2e-5) * 40}  # 40 ≥ Σ|terms| here
+    h_out, w_out, *geometry = _geometry(x.shape, 3, k_w, strides, padding)
 
-    expected = np.empty((2, h_out, w_out, 6), dtype=dtype)
-    _conv2d_loop(x, kernel, bias6, expected, *geometry)
-    np.testing.assert_allclose(cv.conv2d(x, kernel, bias6, strides, padding), expected, **tol)
+    def agree(fast, definition, arrays, n_out):
+        expected, terms = (np.empty((2, h_out, w_out, n_out), dtype=dtype) for _ in range(2))
+        definition(*arrays, expected, *geometry)
+        definition(*(np.abs(a) for a in arrays), terms, *geometry)  # Σ|terms| of every sum
+        # at most 45 products a sum, summed in another order: well within 64 roundings of Σ|terms|
+        np.testing.assert_array_less(np.abs(fast - expected), 64 * np.finfo(dtype).eps * terms + 1e-300)
 
-    expected = np.empty((2, h_out, w_out, 5 * mult), dtype=dtype)
-    _depthwise_conv2d_loop(x, depthwise, bias_mid, expected, *geometry)
-    np.testing.assert_allclose(cv.depthwise_conv2d(x, depthwise, bias_mid, strides, padding), expected, **tol)
+    agree(cv.conv2d(x, kernel, bias6, strides, padding), _conv2d_loop, (x, kernel, bias6), 6)
+    agree(cv.depthwise_conv2d(x, depthwise, bias_mid, strides, padding), _depthwise_conv2d_loop,
+          (x, depthwise, bias_mid), 5 * mult)
+    agree(cv.separable_conv2d(x, depthwise, pointwise, bias4, strides, padding), _separable_conv2d_loop,
+          (x, depthwise, pointwise, bias4), 4)
 
-    expected = np.empty((2, h_out, w_out, 4), dtype=dtype)
-    _separable_conv2d_loop(x, depthwise, pointwise, bias4, expected, *geometry)
-    np.testing.assert_allclose(cv.separable_conv2d(x, depthwise, pointwise, bias4, strides, padding), expected, **tol)
+
+# ---------------------------------------------------------------- NaN and inf without a scan
+# The public functions scan the inputs for NaN and inf only when the output is not finite, or when
+# some input value reaches no output: a sum of products is NaN or infinite as soon as one of its
+# terms is, so a finite output proves finite inputs only if every pixel and every weight is in some
+# sum. These calls put the bad value where it is in no sum, or in every one.
+def _layer_call(layer, x, weights, **geometry):
+    return {"conv2d": cv.conv2d, "depthwise": cv.depthwise_conv2d, "separable": cv.separable_conv2d}[layer](
+        x, *weights, **geometry)
+
+
+def _layer_weights(layer, c_in, k, rng):
+    if layer == "separable":
+        return rng.standard_normal((k, k, c_in, 2)), rng.standard_normal((1, 1, 2 * c_in, 3))
+    return (rng.standard_normal((k, k, c_in, 2)),)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("layer", LAYERS)
+def test_non_finite_input_is_refused_where_no_output_sees_it(layer, bad, rng):
+    x = rng.standard_normal((1, 7, 7, 2))
+    weights = _layer_weights(layer, 2, 2, rng)
+    # 2 × 2 windows every 3 pixels: rows and columns 2, 5 and 6 are in no window
+    skipped = x.copy()
+    skipped[0, 2, 4, 1] = bad
+    assert np.isfinite(_layer_call(layer, np.nan_to_num(skipped, posinf=0, neginf=0), weights, strides=3)).all()
+    with pytest.raises(ValueError, match="x must contain only finite values"):
+        _layer_call(layer, skipped, weights, strides=3)
+    # a 3 × 3 kernel over a 1 × 1 image with "same" padding: only the centre tap meets a pixel
+    tiny = rng.standard_normal((1, 1, 1, 2))
+    weights = list(_layer_weights(layer, 2, 3, rng))
+    weights[0][0, 0, 1, 0] = bad
+    with pytest.raises(ValueError, match="kernel must contain only finite values"):
+        _layer_call(layer, tiny, weights, padding="same")
+
+
+@pytest.mark.parametrize("argument", [0, 1, -1])
+@pytest.mark.parametrize("layer", LAYERS)
+def test_non_finite_input_in_some_sum_is_refused(layer, argument, dtype, rng):
+    x = rng.standard_normal((2, 6, 5, 3)).astype(dtype)
+    values = [x, *(w.astype(dtype) for w in _layer_weights(layer, 3, 3, rng))]
+    values[argument] = values[argument].copy()
+    values[argument].reshape(-1)[-1] = np.nan  # a corner pixel, the last weight
+    name = {0: "x", -1: "pointwise_kernel" if layer == "separable" else "kernel"}.get(argument, "kernel")
+    with pytest.raises(ValueError, match=f"{name} must contain only finite values"):
+        _layer_call(layer, values[0], values[1:], padding="same")
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_finite_input_whose_sums_overflow_gives_inf_not_an_error(layer, rng):
+    x = np.full((1, 4, 4, 2), 3e38, dtype=np.float32)  # finite, but two of them overflow float32
+    weights = [np.ones(w.shape, dtype=np.float32) for w in _layer_weights(layer, 2, 2, rng)]
+    y = _layer_call(layer, x, weights)
+    assert np.isinf(y).all()
+
+
+def test_every_input_reaches_the_output_by_formula_and_by_counting():
+    """The test behind skipping the scan, against sliding every window over every pixel."""
+    from glossary_dl.convolutions import _output_size_and_padding, _reaches_the_output
+
+    for size in range(1, 9):
+        for k in range(1, 6):
+            for s in range(1, 5):
+                for padding in ("valid", "same"):
+                    if padding == "valid" and size < k:
+                        continue
+                    n_out, p = _output_size_and_padding(size, k, s, padding, "axis")
+                    pixels, taps = set(), set()
+                    for i in range(n_out):
+                        for u in range(k):
+                            if 0 <= i * s + u - p < size:
+                                pixels.add(i * s + u - p)
+                                taps.add(u)
+                    counted = len(pixels) == size and len(taps) == k
+                    assert _reaches_the_output(size, k, s, p, n_out) == counted, (size, k, s, padding)

@@ -21,11 +21,12 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+import numba
 from numba import njit, prange
 
-from glossary_dl._dots import _FASTMATH, TILE, _block_dots, _dots_loop, _transposed
+from glossary_dl._dots import _FASTMATH
 from glossary_dl._parallel import threads_for
-from glossary_dl._validation import as_float_array, check_bool, check_int
+from glossary_dl._validation import as_float_array, check_bool, check_int, checked_without_finiteness
 
 __all__ = [
     "conv2d",
@@ -134,71 +135,276 @@ def _separable_conv2d_loop(x, depthwise_kernel, pointwise_kernel, bias, out, s_h
 # ---------------------------------------------------------------- fast paths
 # The loops above are the definitions. The public functions run the ones below: the same sums in
 # the order that the hardware runs fastest, checked against the definitions in
-# tests/test_convolutions.py. A regular convolution is a matrix product: each output pixel's
-# window (taps u, v and channels c, copied into one row, zeros where it hangs over the border)
-# times each filter (a row of Kᵀ), which the register tiles of glossary_dl._dots compute.
+# tests/test_convolutions.py. Their steps work one output row (n, i) at a time and write it to
+# dst[d0, d1]: the output itself, or a task's buffer that the next step reads while it is still in
+# the cache. Every loop returns 0 when its output is finite and NaN when it is not (Σ y·0), which
+# the public functions use instead of scanning the inputs for NaN and inf first.
 
-# --8<-- [start:conv2d_fast_loop]
-@njit(cache=True, parallel=True, fastmath=_FASTMATH, error_model="numpy")
-def _conv2d_tiled_loop(x, kernel_t, bias, out, k_h, k_w, s_h, s_w, p_top, p_left):
-    n_samples, height, width, c_in = x.shape
-    _, h_out, w_out, c_out = out.shape
-    for row in prange(n_samples * h_out):
-        n, i = row // h_out, row % h_out
-        # windows_{j, (u·k_w + v)·C_in + c} = x_{n, i·s_h+u−p_t, j·s_w+v−p_l, c} (0 in the padding)
-        windows = np.zeros((w_out, kernel_t.shape[1]), dtype=x.dtype)
-        for j in range(w_out):
-            for u in range(k_h):
-                r = i * s_h + u - p_top
-                if r < 0 or r >= height:
-                    continue
-                for v in range(k_w):
-                    q = j * s_w + v - p_left
-                    if q < 0 or q >= width:
-                        continue
-                    at = (u * k_w + v) * c_in
-                    for c in range(c_in):
-                        windows[j, at + c] = x[n, r, q, c]
-        # y_{n,i,j,o} = Σ_t windows_{j,t}·Kᵀ_{o,t}: 4 pixels × 4 filters per register tile
-        y = out[n, i]
-        for j0 in range(0, w_out, TILE):
-            _block_dots(windows, kernel_t, j0, 0, 0, y[j0:min(j0 + TILE, w_out)])
-        for j in range(w_out):
-            for o in range(c_out):
-                # + b_o
-                y[j, o] += bias[o]
-# --8<-- [end:conv2d_fast_loop]
+
+@njit(inline="always")
+def _row_probe(y, d0, d1):
+    """Σ_{j,c} y[d0, d1, j, c]·0: 0 when the row is finite, NaN when it holds NaN or ±inf."""
+    # (in conv2d a pass of its own: a running probe would take a register from the tile's 16)
+    zero = y.dtype.type(0.0)
+    total = zero
+    for j in range(y.shape[2]):
+        for c in range(y.shape[3]):
+            total += y[d0, d1, j, c] * zero
+    return total
 
 
 # --8<-- [start:depthwise_fast_loop]
+@njit(inline="always")
+def _four_depthwise_sums(x, kernel, bias, n, r0, q0, q1, q2, q3, taps_h, taps_w, dst, d0, d1, j):
+    """dst[d0, d1, j + p, c] for the windows at rows r0… and columns q_p…, p < 4; returns their probe."""
+    zero = probe = x.dtype.type(0.0)
+    for c in range(x.shape[3]):
+        y0 = y1 = y2 = y3 = bias[c]
+        for u in range(len(taps_h)):
+            r = r0 + u
+            for v in range(len(taps_w)):
+                # each weight, loaded once, serves four sums
+                weight = kernel[u, v, c]
+                y0 += x[n, r, q0 + v, c] * weight
+                y1 += x[n, r, q1 + v, c] * weight
+                y2 += x[n, r, q2 + v, c] * weight
+                y3 += x[n, r, q3 + v, c] * weight
+        dst[d0, d1, j, c] = y0
+        dst[d0, d1, j + 1, c] = y1
+        dst[d0, d1, j + 2, c] = y2
+        dst[d0, d1, j + 3, c] = y3
+        probe += y0 * zero + y1 * zero + y2 * zero + y3 * zero
+    return probe
+
+
+@njit(inline="always")
+def _depthwise_row(x, kernel, bias, n, i, s_h, s_w, p_top, p_left, taps_h, taps_w, w_out, dst, d0, d1):
+    """dst[d0, d1, j, c] ← b_c + Σ_{u,v} x_{n, i·s_h+u−p_t, j·s_w+v−p_l, c}·D_{u,v,c} for j < w_out (M = 1).
+
+    Returns the row's probe, Σ_{j,c} dst[d0, d1, j, c]·0. taps_h and taps_w are tuples of k_h and
+    k_w zeros for the kernel sizes that have a loop of their own (see `_taps`), empty otherwise.
+    """
+    if len(taps_h) == 0:
+        return _depthwise_row_any_size(x, kernel, bias, n, i, s_h, s_w, p_top, p_left, w_out, dst, d0, d1)
+    _, height, width, channels = x.shape
+    # the kernel's size as the lengths of two tuples: constants of the compiled loop, so the tap
+    # loops are unrolled, the channel loop, over contiguous memory, is innermost and vectorised,
+    # and each sum stays in a register while it collects its k_h·k_w taps
+    k_h, k_w = len(taps_h), len(taps_w)
+    zero = probe = x.dtype.type(0.0)
+    r0 = i * s_h - p_top
+    rows_inside = (r0 >= 0) & (r0 + k_h <= height)
+    # the windows of pixels j_lo ≤ j < j_hi lie inside the image's columns
+    j_lo = (p_left + s_w - 1) // s_w
+    j_hi = (width - k_w + p_left) // s_w + 1
+    j = 0
+    while j < w_out:
+        q0 = j * s_w - p_left
+        if rows_inside and j >= j_lo and j + 4 <= j_hi:
+            # four neighbouring pixels at once; at stride 1 (a copy of the loop of its own) they
+            # also share the loads of the columns their windows have in common
+            if s_w == 1:
+                probe += _four_depthwise_sums(
+                    x, kernel, bias, n, r0, q0, q0 + 1, q0 + 2, q0 + 3, taps_h, taps_w, dst, d0, d1, j
+                )
+            else:
+                probe += _four_depthwise_sums(
+                    x, kernel, bias, n, r0, q0, q0 + s_w, q0 + 2 * s_w, q0 + 3 * s_w, taps_h, taps_w, dst, d0, d1, j
+                )
+            j += 4
+        else:
+            # a window over the border (or one of the last pixels): a tap on the zero padding
+            # reads the nearest pixel and weighs 0, so the vectorised loop needs no branch
+            for c in range(channels):
+                y = bias[c]
+                for u in range(k_h):
+                    r = r0 + u
+                    row_inside = (r >= 0) & (r < height)
+                    r = min(max(r, 0), height - 1)
+                    for v in range(k_w):
+                        q = q0 + v
+                        weight = kernel[u, v, c] if row_inside & (q >= 0) & (q < width) else zero
+                        y += x[n, r, min(max(q, 0), width - 1), c] * weight
+                dst[d0, d1, j, c] = y
+                probe += y * zero
+            j += 1
+    return probe
+
+
+@njit(inline="always")
+def _depthwise_row_any_size(x, kernel, bias, n, i, s_h, s_w, p_top, p_left, w_out, dst, d0, d1):
+    """`_depthwise_row` for a kernel of any size (one compiled loop for all): tap by tap, each
+    adding its products to the row of sums, which stays in the cache."""
+    _, height, width, channels = x.shape
+    k_h, k_w = kernel.shape[0], kernel.shape[1]
+    for j in range(w_out):
+        for c in range(channels):
+            dst[d0, d1, j, c] = bias[c]
+    for u in range(k_h):
+        r = i * s_h + u - p_top
+        if r < 0 or r >= height:
+            continue
+        for v in range(k_w):
+            # tap v is inside the image for the pixels j_lo ≤ j < j_hi
+            j_lo = max(p_left - v + s_w - 1, 0) // s_w
+            j_hi = min((width - 1 - v + p_left) // s_w + 1, w_out)
+            for j in range(j_lo, j_hi):
+                q = j * s_w + v - p_left
+                for c in range(channels):
+                    dst[d0, d1, j, c] += x[n, r, q, c] * kernel[u, v, c]
+    return _row_probe(dst, d0, d1)
+
+
 @njit(cache=True, parallel=True, fastmath=_FASTMATH, error_model="numpy")
-def _depthwise_conv2d_fast_loop(x, kernel, bias, out, s_h, s_w, p_top, p_left):
-    n_samples, height, width, c_in = x.shape
-    k_h, k_w, _, mult = kernel.shape
-    _, h_out, w_out, _ = out.shape
+def _depthwise_conv2d_fast_loop(x, kernel, bias, out, s_h, s_w, p_top, p_left, taps_h, taps_w):
+    n_samples, h_out, w_out, _ = out.shape
+    probe = 0.0
     for row in prange(n_samples * h_out):
         n, i = row // h_out, row % h_out
-        for j in range(w_out):
-            # the sums of every channel of pixel (i, j) at once: the channel loop is innermost, over
-            # contiguous memory in x (and in D and y for M = 1), so the compiler vectorises it
-            y = out[n, i, j]
-            for c in range(c_in):
-                for m in range(mult):
-                    y[c * mult + m] = bias[c * mult + m]
-            for u in range(k_h):
-                r = i * s_h + u - p_top
-                if r < 0 or r >= height:
-                    continue
-                for v in range(k_w):
-                    q = j * s_w + v - p_left
-                    if q < 0 or q >= width:
-                        continue
-                    pixel, taps = x[n, r, q], kernel[u, v]
-                    for m in range(mult):
-                        for c in range(c_in):
-                            # d_{n,i,j,cM+m} ← d + x_{n, i·s_h+u, j·s_w+v, c}·D_{u,v,c,m}
-                            y[c * mult + m] += pixel[c] * taps[c, m]
+        probe += _depthwise_row(x, kernel, bias, n, i, s_h, s_w, p_top, p_left, taps_h, taps_w, w_out, out, n, i)
+    return probe
 # --8<-- [end:depthwise_fast_loop]
+
+
+# --8<-- [start:conv2d_fast_loop]
+@njit(inline="always")
+def _windows_row(x, n, i, s_h, s_w, p_top, p_left, k_h, k_w, w_out, windows, t):
+    """windows[t, 0, j, (u·k_w + v)·C_in + c] ← x_{n, i·s_h+u−p_t, j·s_w+v−p_l, c} (0 on the padding)."""
+    _, height, width, c_in = x.shape
+    zero = x.dtype.type(0.0)
+    for j in range(w_out):
+        for u in range(k_h):
+            r = i * s_h + u - p_top
+            for v in range(k_w):
+                q = j * s_w + v - p_left
+                at = (u * k_w + v) * c_in
+                if r >= 0 and r < height and q >= 0 and q < width:
+                    for c in range(c_in):
+                        windows[t, 0, j, at + c] = x[n, r, q, c]
+                else:
+                    for c in range(c_in):
+                        windows[t, 0, j, at + c] = zero
+
+
+@njit(inline="always")
+def _tiled_row(a, t, kernel_t, bias, n_rows, dst, d0, d1):
+    """dst[d0, d1, j, o] ← b_o + Σ_k a[t, 0, j, k]·Kᵀ[o, k] for j < n_rows and o < len(bias).
+
+    A tile of 3 rows of a × 4 rows of Kᵀ at a time, 12 sums in registers while k runs (the compiler
+    vectorises the k loop, so each sum is one register of partial sums): each value loaded serves
+    three or four products, and the 12 sums and 3 + 1 rows' values fill the 16 vector registers
+    without spilling (the dense layers' 4 × 4 tile spills there: conv2d took 1.7 times as long).
+    a has rows up to a multiple of 3 and Kᵀ up to a multiple of 4, zeros past n_rows and
+    len(bias), whose sums are not stored.
+    """
+    depth = a.shape[3]
+    c_out = bias.shape[0]
+    zero = dst.dtype.type(0.0)
+    for j in range(0, n_rows, 3):
+        for o in range(0, c_out, 4):
+            s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = s20 = s21 = s22 = s23 = zero
+            for k in range(depth):
+                a0, a1, a2 = a[t, 0, j, k], a[t, 0, j + 1, k], a[t, 0, j + 2, k]
+                weight = kernel_t[o, k]
+                s00 += a0 * weight
+                s10 += a1 * weight
+                s20 += a2 * weight
+                weight = kernel_t[o + 1, k]
+                s01 += a0 * weight
+                s11 += a1 * weight
+                s21 += a2 * weight
+                weight = kernel_t[o + 2, k]
+                s02 += a0 * weight
+                s12 += a1 * weight
+                s22 += a2 * weight
+                weight = kernel_t[o + 3, k]
+                s03 += a0 * weight
+                s13 += a1 * weight
+                s23 += a2 * weight
+            if j + 3 <= n_rows and o + 4 <= c_out:
+                b0, b1, b2, b3 = bias[o], bias[o + 1], bias[o + 2], bias[o + 3]
+                dst[d0, d1, j, o], dst[d0, d1, j, o + 1] = s00 + b0, s01 + b1
+                dst[d0, d1, j, o + 2], dst[d0, d1, j, o + 3] = s02 + b2, s03 + b3
+                dst[d0, d1, j + 1, o], dst[d0, d1, j + 1, o + 1] = s10 + b0, s11 + b1
+                dst[d0, d1, j + 1, o + 2], dst[d0, d1, j + 1, o + 3] = s12 + b2, s13 + b3
+                dst[d0, d1, j + 2, o], dst[d0, d1, j + 2, o + 1] = s20 + b0, s21 + b1
+                dst[d0, d1, j + 2, o + 2], dst[d0, d1, j + 2, o + 3] = s22 + b2, s23 + b3
+            else:
+                # the last rows or filters: only the sums that exist
+                sums = (s00, s01, s02, s03, s10, s11, s12, s13, s20, s21, s22, s23)
+                for r in range(min(3, n_rows - j)):
+                    for q in range(min(4, c_out - o)):
+                        dst[d0, d1, j + r, o + q] = sums[4 * r + q] + bias[o + q]
+
+
+@njit(cache=True, parallel=True, fastmath=_FASTMATH, error_model="numpy")
+def _conv2d_fast_loop(x, kernel_t, bias, out, s_h, s_w, p_top, p_left, k_h, k_w, n_tasks):
+    n_samples, h_out, w_out, _ = out.shape
+    n_rows = n_samples * h_out
+    # each task's windows of one output row, rows past w_out (up to a multiple of 3) left at 0
+    windows = np.zeros((n_tasks, 1, w_out + (-w_out) % 3, kernel_t.shape[1]), dtype=x.dtype)
+    probe = 0.0
+    for task in prange(n_tasks):
+        for row in range(task * n_rows // n_tasks, (task + 1) * n_rows // n_tasks):
+            n, i = row // h_out, row % h_out
+            _windows_row(x, n, i, s_h, s_w, p_top, p_left, k_h, k_w, w_out, windows, task)
+            _tiled_row(windows, task, kernel_t, bias, w_out, out, n, i)
+            probe += _row_probe(out, n, i)
+    return probe
+# --8<-- [end:conv2d_fast_loop]
+
+
+@njit(inline="always")
+def _pointwise_row(d, t, pointwise, bias, w_out, dst, d0, d1):
+    """dst[d0, d1, j, o] ← b_o + Σ_c d[t, 0, j, c]·P_{0,0,c,o} for j < w_out: a 1 × 1 convolution."""
+    c_in, c_out = pointwise.shape[2], pointwise.shape[3]
+    for j in range(w_out):
+        for o in range(c_out):
+            dst[d0, d1, j, o] = bias[o]
+    # two pixels × four input channels: each row of P, loaded once, serves two sums, and each sum
+    # (a row of the output, in the cache) gets four products at a time; the output loop is
+    # contiguous and vectorised. (With only C_in terms a sum, a tile of sums in registers spends
+    # as long on reducing its registers as on the products.)
+    for j in range(0, w_out - 1, 2):
+        c = 0
+        while c + 4 <= c_in:
+            a0, a1, a2, a3 = d[t, 0, j, c], d[t, 0, j, c + 1], d[t, 0, j, c + 2], d[t, 0, j, c + 3]
+            b0, b1, b2, b3 = d[t, 0, j + 1, c], d[t, 0, j + 1, c + 1], d[t, 0, j + 1, c + 2], d[t, 0, j + 1, c + 3]
+            for o in range(c_out):
+                p0, p1 = pointwise[0, 0, c, o], pointwise[0, 0, c + 1, o]
+                p2, p3 = pointwise[0, 0, c + 2, o], pointwise[0, 0, c + 3, o]
+                dst[d0, d1, j, o] += (a0 * p0 + a1 * p1) + (a2 * p2 + a3 * p3)
+                dst[d0, d1, j + 1, o] += (b0 * p0 + b1 * p1) + (b2 * p2 + b3 * p3)
+            c += 4
+        while c < c_in:
+            a0, b0 = d[t, 0, j, c], d[t, 0, j + 1, c]
+            for o in range(c_out):
+                dst[d0, d1, j, o] += a0 * pointwise[0, 0, c, o]
+                dst[d0, d1, j + 1, o] += b0 * pointwise[0, 0, c, o]
+            c += 1
+    if w_out % 2:
+        j = w_out - 1
+        for c in range(c_in):
+            a0 = d[t, 0, j, c]
+            for o in range(c_out):
+                dst[d0, d1, j, o] += a0 * pointwise[0, 0, c, o]
+
+
+@njit(cache=True, parallel=True, fastmath=_FASTMATH, error_model="numpy")
+def _separable_conv2d_fast_loop(x, depthwise, pointwise, bias, out, s_h, s_w, p_top, p_left, taps_h, taps_w, n_tasks):
+    n_samples, h_out, w_out, _ = out.shape
+    n_rows, n_mid = n_samples * h_out, depthwise.shape[2]
+    # each task's row of the depthwise output, read by the pointwise step while in the cache
+    mid = np.empty((n_tasks, 1, w_out, n_mid), dtype=x.dtype)
+    no_bias = np.zeros(n_mid, dtype=x.dtype)
+    probe = 0.0
+    for task in prange(n_tasks):
+        for row in range(task * n_rows // n_tasks, (task + 1) * n_rows // n_tasks):
+            n, i = row // h_out, row % h_out
+            _depthwise_row(x, depthwise, no_bias, n, i, s_h, s_w, p_top, p_left, taps_h, taps_w, w_out, mid, task, 0)
+            _pointwise_row(mid, task, pointwise, bias, w_out, out, n, i)
+            probe += _row_probe(out, n, i)
+    return probe
 
 
 # ---------------------------------------------------------------- validation helpers
@@ -237,12 +443,12 @@ def _output_size_and_padding(size: int, k: int, s: int, padding: str, axis: str)
     return out, total // 2
 
 
-def _check_input(x) -> np.ndarray:
-    return as_float_array(x, "x", ndim=4)
+def _check_input(x, finite: bool) -> np.ndarray:
+    return as_float_array(x, "x", ndim=4, finite=finite)
 
 
-def _check_kernel(kernel, name: str, x: np.ndarray, layout: str) -> np.ndarray:
-    kernel = as_float_array(kernel, name, ndim=4)
+def _check_kernel(kernel, name: str, x: np.ndarray, layout: str, finite: bool) -> np.ndarray:
+    kernel = as_float_array(kernel, name, ndim=4, finite=finite)
     if kernel.dtype != x.dtype:
         raise TypeError(f"{name} must have the same dtype as x ({x.dtype}), got {kernel.dtype}")
     if kernel.shape[2] != x.shape[3]:
@@ -253,10 +459,10 @@ def _check_kernel(kernel, name: str, x: np.ndarray, layout: str) -> np.ndarray:
     return kernel
 
 
-def _check_bias(bias, n_channels: int, dtype: np.dtype) -> np.ndarray:
+def _check_bias(bias, n_channels: int, dtype: np.dtype, finite: bool) -> np.ndarray:
     if bias is None:
         return np.zeros(n_channels, dtype=dtype)
-    array = as_float_array(bias, "bias", ndim=1)
+    array = as_float_array(bias, "bias", ndim=1, finite=finite)
     # a list takes the dtype of x; an array must already have it
     if isinstance(bias, np.ndarray) and array.dtype != dtype:
         raise TypeError(f"bias must have the same dtype as x ({dtype}), got {array.dtype}")
@@ -271,6 +477,67 @@ def _geometry(x_shape, k_h: int, k_w: int, strides, padding):
     h_out, p_top = _output_size_and_padding(x_shape[1], k_h, s_h, padding, "the height (axis 1)")
     w_out, p_left = _output_size_and_padding(x_shape[2], k_w, s_w, padding, "the width (axis 2)")
     return h_out, w_out, s_h, s_w, p_top, p_left
+
+
+def _conv2d_arguments(x, kernel, bias, strides, padding, *, finite: bool):
+    """Every check of `conv2d`'s arguments, the scan for NaN and inf only when ``finite``."""
+    x = _check_input(x, finite)
+    kernel = _check_kernel(kernel, "kernel", x, "(k_h, k_w, in, out)", finite)
+    bias = _check_bias(bias, kernel.shape[3], x.dtype, finite)
+    return x, kernel, bias, _geometry(x.shape, *kernel.shape[:2], strides, padding)
+
+
+def _depthwise_arguments(x, depthwise_kernel, bias, strides, padding, *, finite: bool):
+    x = _check_input(x, finite)
+    kernel = _check_kernel(depthwise_kernel, "depthwise_kernel", x, "(k_h, k_w, in, depth_multiplier)", finite)
+    bias = _check_bias(bias, kernel.shape[2] * kernel.shape[3], x.dtype, finite)
+    return x, kernel, bias, _geometry(x.shape, *kernel.shape[:2], strides, padding)
+
+
+def _separable_arguments(x, depthwise_kernel, pointwise_kernel, bias, strides, padding, *, finite: bool):
+    x = _check_input(x, finite)
+    depthwise = _check_kernel(depthwise_kernel, "depthwise_kernel", x, "(k_h, k_w, in, depth_multiplier)", finite)
+    pointwise = as_float_array(pointwise_kernel, "pointwise_kernel", ndim=4, finite=finite)
+    if pointwise.dtype != x.dtype:
+        raise TypeError(f"pointwise_kernel must have the same dtype as x ({x.dtype}), got {pointwise.dtype}")
+    n_mid = depthwise.shape[2] * depthwise.shape[3]
+    if pointwise.shape[:3] != (1, 1, n_mid):
+        raise ValueError(
+            f"pointwise_kernel must have shape (1, 1, in·depth_multiplier, out) with "
+            f"in·depth_multiplier = {n_mid}, got pointwise_kernel shape {pointwise.shape}"
+        )
+    bias = _check_bias(bias, pointwise.shape[3], x.dtype, finite)
+    return x, depthwise, pointwise, bias, _geometry(x.shape, *depthwise.shape[:2], strides, padding)
+
+
+def _reaches_the_output(size: int, k: int, s: int, p: int, n_out: int) -> bool:
+    """Along one axis: whether every pixel is under some window and every tap over some pixel."""
+    # windows start every s pixels and are k long: a stride longer than the kernel skips pixels,
+    # and "valid" may leave the last ones out
+    if (n_out > 1 and s > k) or (n_out - 1) * s - p + k < size:
+        return False
+    if p == 0 and k <= size:
+        return True  # window 0 has every tap inside the image
+    for u in range(k):
+        first = max(0, -((u - p) // s))  # the first window whose tap u is not in the top padding
+        if first >= n_out or first * s + u - p >= size:
+            return False  # tap u is on the padding in every window
+    return True
+
+
+def _refuse_non_finite_input(probe, x_shape, k_h, k_w, geometry, check, values) -> None:
+    """Scan the inputs for NaN and inf (and raise), unless the finite output proves there are none.
+
+    A convolution is a sum of products, computed without the "nnan"/"ninf" fast-math flags: a
+    NaN or ±inf reaches every sum it enters (inf·0 = NaN, inf − inf = NaN), so when every input
+    value enters some output, a finite output (a probe of 0) proves finite inputs, and the scan
+    (one more read of every input) runs only for the rare non-finite output, or when some pixel
+    or weight reaches no output (strides longer than the kernel, a tap always on the padding).
+    """
+    h_out, w_out, s_h, s_w, p_top, p_left = geometry
+    if not (probe == 0.0 and _reaches_the_output(x_shape[1], k_h, s_h, p_top, h_out)
+            and _reaches_the_output(x_shape[2], k_w, s_w, p_left, w_out)):
+        check(*values, finite=True)
 
 
 # ---------------------------------------------------------------- public functions
@@ -322,15 +589,16 @@ def conv2d(x, kernel, bias=None, strides=1, padding="valid"):
     It has $k_h k_w C_\text{in} C_\text{out}$ weights (plus $C_\text{out}$ biases) and costs
     $H_\text{out} W_\text{out}\, k_h k_w C_\text{in} C_\text{out}$ multiply-accumulates per image.
     """
-    x = _check_input(x)
-    kernel = _check_kernel(kernel, "kernel", x, "(k_h, k_w, in, out)")
-    bias = _check_bias(bias, kernel.shape[3], x.dtype)
-    h_out, w_out, s_h, s_w, p_top, p_left = _geometry(x.shape, *kernel.shape[:2], strides, padding)
-    out = np.empty((x.shape[0], h_out, w_out, kernel.shape[3]), dtype=x.dtype)
+    values = (x, kernel, bias, strides, padding)
+    x, kernel, bias, geometry = checked_without_finiteness(_conv2d_arguments, *values)
+    h_out, w_out, s_h, s_w, p_top, p_left = geometry
     k_h, k_w, c_in, c_out = kernel.shape
+    out = np.empty((x.shape[0], h_out, w_out, c_out), dtype=x.dtype)
     with threads_for(out.size * k_h * k_w * c_in):
-        # Kᵀ: one row of k_h·k_w·C_in weights per filter, in the windows' (u, v, c) order
-        _conv2d_tiled_loop(x, _transposed(kernel.reshape(-1, c_out)), bias, out, k_h, k_w, s_h, s_w, p_top, p_left)
+        probe = _conv2d_fast_loop(
+            x, _filters_as_rows(kernel), bias, out, s_h, s_w, p_top, p_left, k_h, k_w, _n_tasks(out)
+        )
+    _refuse_non_finite_input(probe, x.shape, k_h, k_w, geometry, _conv2d_arguments, values)
     return out
 
 
@@ -382,13 +650,16 @@ def depthwise_conv2d(x, depthwise_kernel, bias=None, strides=1, padding="valid")
     computes the same layer as ``conv2d(..., groups=C_in)`` with a weight of shape
     $(C_\text{in} M, 1, k_h, k_w)$.
     """
-    x = _check_input(x)
-    kernel = _check_kernel(depthwise_kernel, "depthwise_kernel", x, "(k_h, k_w, in, depth_multiplier)")
-    bias = _check_bias(bias, kernel.shape[2] * kernel.shape[3], x.dtype)
-    h_out, w_out, s_h, s_w, p_top, p_left = _geometry(x.shape, *kernel.shape[:2], strides, padding)
-    out = np.empty((x.shape[0], h_out, w_out, kernel.shape[2] * kernel.shape[3]), dtype=x.dtype)
-    with threads_for(out.size * kernel.shape[0] * kernel.shape[1]):
-        _depthwise_conv2d_fast_loop(x, kernel, bias, out, s_h, s_w, p_top, p_left)
+    values = (x, depthwise_kernel, bias, strides, padding)
+    x, kernel, bias, geometry = checked_without_finiteness(_depthwise_arguments, *values)
+    h_out, w_out, s_h, s_w, p_top, p_left = geometry
+    k_h, k_w, c_in, mult = kernel.shape
+    out = np.empty((x.shape[0], h_out, w_out, c_in * mult), dtype=x.dtype)
+    with threads_for(out.size * k_h * k_w):
+        probe = _depthwise_conv2d_fast_loop(
+            *_one_filter_per_channel(x, kernel), bias, out, s_h, s_w, p_top, p_left, *_taps(k_h, k_w)
+        )
+    _refuse_non_finite_input(probe, x.shape, k_h, k_w, geometry, _depthwise_arguments, values)
     return out
 
 
@@ -440,30 +711,56 @@ def separable_conv2d(x, depthwise_kernel, pointwise_kernel, bias=None, strides=1
     multiply-accumulates per image. With $M = 1$ and a square $k \times k$ kernel, both are a
     fraction $1/C_\text{out} + 1/k^2$ of a regular convolution's.
     """
-    x = _check_input(x)
-    depthwise = _check_kernel(depthwise_kernel, "depthwise_kernel", x, "(k_h, k_w, in, depth_multiplier)")
-    pointwise = as_float_array(pointwise_kernel, "pointwise_kernel", ndim=4)
-    if pointwise.dtype != x.dtype:
-        raise TypeError(f"pointwise_kernel must have the same dtype as x ({x.dtype}), got {pointwise.dtype}")
-    n_mid = depthwise.shape[2] * depthwise.shape[3]
-    if pointwise.shape[:3] != (1, 1, n_mid):
-        raise ValueError(
-            f"pointwise_kernel must have shape (1, 1, in·depth_multiplier, out) with "
-            f"in·depth_multiplier = {n_mid}, got pointwise_kernel shape {pointwise.shape}"
+    values = (x, depthwise_kernel, pointwise_kernel, bias, strides, padding)
+    x, depthwise, pointwise, bias, geometry = checked_without_finiteness(_separable_arguments, *values)
+    h_out, w_out, s_h, s_w, p_top, p_left = geometry
+    k_h, k_w, c_in, mult = depthwise.shape
+    c_out = pointwise.shape[3]
+    out = np.empty((x.shape[0], h_out, w_out, c_out), dtype=x.dtype)
+    with threads_for(out.size // c_out * (k_h * k_w + c_out) * c_in * mult):
+        probe = _separable_conv2d_fast_loop(
+            *_one_filter_per_channel(x, depthwise), pointwise, bias, out, s_h, s_w, p_top, p_left,
+            *_taps(k_h, k_w), _n_tasks(out),
         )
-    bias = _check_bias(bias, pointwise.shape[3], x.dtype)
-    h_out, w_out, s_h, s_w, p_top, p_left = _geometry(x.shape, *depthwise.shape[:2], strides, padding)
-    n_samples, k_h, k_w = x.shape[0], depthwise.shape[0], depthwise.shape[1]
-    # the depthwise step for every pixel, then the pointwise step as one matrix product
-    mid = np.empty((n_samples, h_out, w_out, n_mid), dtype=x.dtype)
-    with threads_for(mid.size * k_h * k_w):
-        _depthwise_conv2d_fast_loop(x, depthwise, np.zeros(n_mid, dtype=x.dtype), mid, s_h, s_w, p_top, p_left)
-    out = np.empty((n_samples, h_out, w_out, pointwise.shape[3]), dtype=x.dtype)
-    flat_out = out.reshape(-1, pointwise.shape[3])
-    with threads_for(flat_out.size * n_mid):
-        _dots_loop(mid.reshape(-1, n_mid), _transposed(pointwise.reshape(n_mid, -1)), flat_out)
-    flat_out += bias
+    _refuse_non_finite_input(probe, x.shape, k_h, k_w, geometry, _separable_arguments, values)
     return out
+
+
+def _filters_as_rows(kernel: np.ndarray) -> np.ndarray:
+    """Kᵀ, one row of k_h·k_w·C_in weights per filter in the windows' (u, v, c) order, and rows of
+    zeros up to a multiple of 4 filters (the tile's width)."""
+    rows = kernel.reshape(-1, kernel.shape[3])
+    kernel_t = np.zeros((rows.shape[1] + (-rows.shape[1]) % 4, rows.shape[0]), dtype=kernel.dtype)
+    kernel_t[: rows.shape[1]] = rows.T
+    return kernel_t
+
+
+def _taps(k_h: int, k_w: int) -> tuple[tuple, tuple]:
+    """The depthwise loops' tuples of taps: k_h and k_w zeros for a 3 × 3 kernel, empty otherwise.
+
+    Their lengths are constants of the compiled loop, which numba compiles once per kernel size
+    (several seconds each): the size of nearly every depthwise layer gets a loop with its taps
+    unrolled (twice as fast), every other size shares one loop.
+    """
+    return ((0,) * k_h, (0,) * k_w) if (k_h, k_w) == (3, 3) else ((), ())
+
+
+def _n_tasks(out: np.ndarray) -> int:
+    """Tasks of consecutive output rows, a few per thread (inside ``threads_for``)."""
+    return min(4 * numba.get_num_threads(), out.shape[0] * out.shape[1])
+
+
+def _one_filter_per_channel(x: np.ndarray, depthwise: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """x and D as a depthwise convolution with M = 1: each input channel repeated M times.
+
+    Output channel cM + m is channel c seen through filter m, which is channel cM + m of the
+    repeated x seen through filter cM + m of D reshaped to (k_h, k_w, C_in·M, 1): the fast loops
+    need only the case M = 1, where x, D and the output share the contiguous channel axis.
+    """
+    k_h, k_w, c_in, mult = depthwise.shape
+    if mult > 1:
+        x = np.repeat(x, mult, axis=3)
+    return x, depthwise.reshape(k_h, k_w, c_in * mult)
 
 
 # ---------------------------------------------------------------- costs
