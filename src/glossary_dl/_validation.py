@@ -40,15 +40,19 @@ def as_float_array(
     complex and object arrays are refused rather than silently converted: the
     caller decides the precision. ``dtype`` forces a dtype (after the check).
     """
-    array = _as_array(value, name)
-    if array.dtype.char not in _FLOAT_CHARS or not array.dtype.isnative:
-        if isinstance(value, (list, tuple)) and array.dtype.kind in "iub":
+    # an array skips _as_array, and no ndim skips check_ndim: at 32 × 10 each call costs as much as a
+    # scan of the array
+    array = value if type(value) is np.ndarray else _as_array(value, name)
+    given = array.dtype
+    if given.char not in _FLOAT_CHARS or not given.isnative:
+        if isinstance(value, (list, tuple)) and given.kind in "iub":
             array = array.astype(np.float64)
         else:
             raise TypeError(f"{name} must be a float32 or float64 array, got dtype {array.dtype}")
     if dtype is not None:
         array = array.astype(dtype, copy=False)
-    check_ndim(array, name, ndim)
+    if ndim is not None:
+        check_ndim(array, name, ndim)
     if not allow_empty and array.size == 0:
         raise ValueError(f"{name} must not be empty, got shape {array.shape}")
     # contiguous first (a copy only for the rare strided or read-only input), so that a small

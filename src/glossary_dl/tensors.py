@@ -640,8 +640,30 @@ def _named_pair(
 
 
 # ---------------------------------------------------------------- reshaping
+# (shape, size, type of every entry) → the target shape, for the tuples seen before: working a shape
+# out again would cost a third of a 32 × 10 reshape. The types are part of the key because True == 1
+# and 16.0 == 16, which _worked_out_shape refuses; errors are never stored.
+_TARGET_SHAPES: dict = {}
+
+
 def _target_shape(shape, size: int, x_shape: tuple[int, ...]) -> tuple[int, ...]:
     """The requested shape as a tuple of ints, with at most one -1 worked out from ``size``."""
+    if type(shape) is not tuple:
+        return _worked_out_shape(shape, size, x_shape)
+    try:
+        key = (shape, size, *map(type, shape))
+        target = _TARGET_SHAPES.get(key)
+    except TypeError:  # an unhashable entry, which _worked_out_shape names
+        return _worked_out_shape(shape, size, x_shape)
+    if target is None:
+        target = _worked_out_shape(shape, size, x_shape)
+        if len(_TARGET_SHAPES) >= 256:
+            _TARGET_SHAPES.clear()
+        _TARGET_SHAPES[key] = target
+    return target
+
+
+def _worked_out_shape(shape, size: int, x_shape: tuple[int, ...]) -> tuple[int, ...]:
     if type(shape) is not tuple:
         if isinstance(shape, numbers.Integral) and not isinstance(shape, (bool, np.bool_)):
             shape = (shape,)
@@ -734,7 +756,8 @@ def reshape(x, shape):
         as_float_array(x_value, "x")  # a NaN in x is reported before a bad shape, as when x was scanned first
         raise
     out = np.empty(new_shape, dtype=x.dtype)
-    if not _copied(x, out):
+    finite = _copied_here(x, out) if x.size < PARALLEL_MIN_WORK else _copied(x, out)
+    if not finite:
         as_float_array(x_value, "x")  # NaN or inf in x: the scan's error
     return out
 
