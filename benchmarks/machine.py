@@ -32,6 +32,7 @@ def describe(threads: int) -> dict:
         "usable_cpus": len(os.sched_getaffinity(0)),
         "threads": threads,
         "numba_threading_layer": _numba_threading_layer(),
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "(not set: the runtimes' default)"),
         "numba_max_threads": numba.config.NUMBA_NUM_THREADS,
         "numpy_blas": _numpy_blas(),
         "python": platform.python_version(),

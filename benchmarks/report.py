@@ -224,6 +224,8 @@ def _machine(results: dict) -> str:
         ("NumPy BLAS", f"{blas.get('internal_api')} {blas.get('version') or ''} "
                        f"({blas.get('architecture') or '?'}, threading: {blas.get('threading_layer') or '?'})"),
         ("numba threading layer", m["numba_threading_layer"]),
+        ("waiting threads", f"OMP_WAIT_POLICY={m.get('omp_wait_policy', '?')}: threads sleep between calls, so the "
+                            "threads of one library do not spin on the cores the other's next call needs"),
         ("Python", f"{m['python']} on {m['platform']}"),
         ("versions", versions),
         ("commit measured", f"`{m['git_commit']}`"),
