@@ -307,19 +307,30 @@ _TAIL_ROUNDER32 = _F32(_ROUNDER32)
 # every intermediate finite
 _TAIL_END32 = _F32(13.5)
 _LOG2_E32, _NEG_LN2_HI32, _LN2_LO32 = _F32(_LOG2_E), _F32(-_LN2_HI), _F32(_LN2_LO)
+_TWO_LN2_HI32, _TWO_LN2_LO32 = _F32(2.0 * _LN2_HI), _F32(2.0 * _LN2_LO)
+# e^r's polynomial in ρ = −2r: 1 − ρ/2 + ρ²·(G2 + G3·ρ + G4·ρ² + G5·ρ³ + G6·ρ⁴), G_k = E_k·(−½)^k (exact)
+_G2, _G3, _G4, _G5, _G6 = (_F32(float(c) * (-0.5) ** k) for k, c in enumerate((_E2, _E3, _E4, _E5, _E6), start=2))
 
 
 @numba.njit(inline="always")
 def _reduce_half_square32(u, rounder):
-    """n and r with −u²/2 = n·ln 2 + r, |r| ≤ ln 2 / 2, for a float32 u ≥ 0; t holds n + k in its last bits.
+    """n and ρ with −u²/2 = n·ln 2 − ρ/2, |ρ| ≤ ln 2, for a float32 u ≥ 0; t holds n + k in its last bits.
 
-    u² is never rounded: the fused multiply-add forms −u²/2 − n·ln2_hi exactly and rounds only r,
+    u² is never rounded: the fused multiply-add forms u² + 2n·ln2_hi exactly and rounds only ρ,
     which is small. Rounded first, u²/2 ≈ 87 would carry an error of 4e-6, 30 ulp of e^{−u²/2}.
     """
     t = _fma32(u * _F32(-0.5 * _LOG2_E), u, rounder)
     n = t - rounder
-    # n·ln2_hi is exact (8 + 15 bits)
-    return n, _fma32(-n, _LN2_LO32, _fma32(u * _F32(-0.5), u, n * _NEG_LN2_HI32)), t
+    # n·2ln2_hi is exact (8 + 15 bits)
+    return n, _fma32(n, _TWO_LN2_LO32, _fma32(u, u, n * _TWO_LN2_HI32)), t
+
+
+@numba.njit(inline="always")
+def _exp_minus_half32(rho, one):
+    """one·e^{−ρ/2} for |ρ| ≤ ln 2: the minimax polynomial in r = −ρ/2, its coefficients scaled by powers of 2."""
+    rho2 = rho * rho
+    poly = _fma32(rho2, _fma32(rho2, _G6 * one, _fma32(_G5 * one, rho, _G4 * one)), _fma32(_G3 * one, rho, _G2 * one))
+    return _fma32(rho, _fma32(rho, poly, _F32(-0.5) * one), one)
 
 
 @numba.njit(inline="always")
@@ -395,10 +406,8 @@ def normal_tail32(x):
     $s = \tfrac12$ and $e = 1$ exactly at $x = 0$. NaN gives NaN (in $s$).
     """
     u = min(abs(x), _TAIL_END32)
-    n, r, t = _reduce_half_square32(u, _TAIL_ROUNDER32)
-    r2 = r * r
-    poly = _fma32(r2, _fma32(r2, _E6, _fma32(_E5, r, _E4)), _fma32(_E3, r, _E2))
-    e = _times_2n32(_fma32(r, _fma32(r, poly, _F32(1.0)), _F32(1.0)), t)
+    n, rho, t = _reduce_half_square32(u, _TAIL_ROUNDER32)
+    e = _times_2n32(_exp_minus_half32(rho, _F32(1.0)), t)
     p = _fma32(_fma32(_fma32(_fma32(_TP4, u, _TP3), u, _TP2), u, _TP1), u, _TP0)
     q = _fma32(_fma32(_fma32(_fma32(_fma32(_TQ5, u, _TQ4), u, _TQ3), u, _TQ2), u, _TQ1), u, _F32(1.0))
     q2 = q + q
@@ -420,8 +429,8 @@ _GAP_DOWN = _F32(2.0**-_GAP_SCALE)
 _GAP_ROOT_HI32, _GAP_ROOT_LO32 = _F32(_GAP_ROOT_HI * 2.0**-_GAP_SCALE), _F32(_GAP_ROOT_LO * 2.0**-_GAP_SCALE)
 _GAP_ROUNDER32 = _F32(_ROUNDER32 + _GAP_SCALE)
 _INV_SQRT_2PI = 0.3989422804014327
-# φ(0)·(the e^r polynomial's coefficients); the 2^6 goes into the exponent bits
-_D0, _D2, _D3, _D4, _D5, _D6 = (_F32(_INV_SQRT_2PI * float(c)) for c in (1.0, _E2, _E3, _E4, _E5, _E6))
+# φ(0): d's polynomial is e^r's times φ(0); the 2^6 goes into the exponent bits
+_D0 = _F32(_INV_SQRT_2PI)
 # φ(0)·e^r ≥ 0.28 (exponent bits 124): d = φ(0)·e^r·2^{n + 6} is normal for n ≥ −129
 _GAP_LOWEST_N = _F32(-123.0 - _GAP_SCALE)
 
@@ -449,10 +458,8 @@ def mills_gap32(x):
     """
     w = abs(x)
     u = min(w, _TAIL_END32)
-    n, r, t = _reduce_half_square32(u, _GAP_ROUNDER32)
-    r2 = r * r
-    poly = _fma32(r2, _fma32(r2, _D6, _fma32(_D5, r, _D4)), _fma32(_D3, r, _D2))
-    d = _times_2n32(_fma32(r, _fma32(r, poly, _D0), _D0), t)
+    n, rho, t = _reduce_half_square32(u, _GAP_ROUNDER32)
+    d = _times_2n32(_exp_minus_half32(rho, _D0), t)
     p = _fma32(_fma32(_fma32(_fma32(_GP4, u, _GP3), u, _GP2), u, _GP1), u, _GP0)
     q = _fma32(_fma32(_fma32(_fma32(_fma32(_GQ5, u, _GQ4), u, _GQ3), u, _GQ2), u, _GQ1), u, _F32(1.0))
     # 2^-6·(u₀ − |x|): exact near u₀ (Sterbenz); |x| unclamped, so that NaN stays NaN
