@@ -149,10 +149,13 @@ def _all_finite_loop(flat):
     # x·0 is 0 for every finite x and NaN for ±inf and NaN, so the sum is 0 exactly when all
     # are finite; one read of the array and no temporary (np.isfinite writes a bool array).
     # Without the "nnan" flag the compiler may not fold x·0 to 0.
-    total = 0.0
+    # summed in the array's own dtype: a float64 sum of float32 values runs at half the SIMD width
+    # (a fused check cost a float32 ReLU 60 % of its time)
+    zero = flat.dtype.type(0.0)
+    total = zero
     for i in range(flat.size):
-        total += flat[i] * 0.0
-    return total == 0.0
+        total += flat[i] * zero
+    return total == zero
 
 
 @njit(cache=True)
