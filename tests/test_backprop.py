@@ -373,11 +373,22 @@ def test_bad_input_is_refused_with_a_clear_message(call, error, message):
         call()
 
 
+def assert_reassociated_sums_agree(ours, theirs, abs_sum, terms, dtype):
+    """Two sums of the same ``terms`` products, added in different orders.
+
+    The fast loops may reassociate (fastmath, and the vector width the CPU offers), so the bits
+    differ from machine to machine; each order's rounding error is below k·ε·Σ|aᵢbᵢ|, so the two
+    agree within twice that. A wrong term or a missing one is far outside the bound.
+    """
+    bound = 2 * terms * np.finfo(dtype).eps * abs_sum
+    assert np.all(np.abs(ours.astype(np.float64) - theirs.astype(np.float64)) <= bound)
+
+
 @pytest.mark.parametrize("n_out", [10, 64], ids=["short-depth", "tiled"])
 @pytest.mark.parametrize("with_grad_x", [True, False])
 def test_keras_layout_backward_equals_the_pages_loop(n_out, with_grad_x, dtype, rng):
     # dense_backward runs the three sums on W as given (n_in, n_out); the page's loop runs them on
-    # Wᵀ, as the layers store it: the same products, summed in the same order, give the same bits
+    # Wᵀ, as the layers store it: the same products, in an order that may differ by reassociation
     from glossary_dl.backprop import _dense_backward_keras_loop, _dense_backward_loop
 
     x = rng.standard_normal((70, 50)).astype(dtype)
@@ -387,7 +398,13 @@ def test_keras_layout_backward_equals_the_pages_loop(n_out, with_grad_x, dtype, 
     _dense_backward_keras_loop(x, kernel, delta, *grads, with_grad_x)
     page = [np.empty_like(grads[0]), np.empty((n_out, 50), dtype), np.empty(n_out, dtype)]
     _dense_backward_loop(x, np.ascontiguousarray(kernel.T), delta, *page, with_grad_x)
+    abs_x, abs_kernel, abs_delta = (np.abs(a).astype(np.float64) for a in (x, kernel, delta))
     if with_grad_x:
-        np.testing.assert_array_equal(grads[0], page[0])
-    np.testing.assert_array_equal(grads[1], page[1].T)
-    np.testing.assert_array_equal(grads[2], page[2])
+        assert_reassociated_sums_agree(grads[0], page[0], abs_delta @ abs_kernel.T, n_out, dtype)
+    assert_reassociated_sums_agree(grads[1], page[1].T, abs_x.T @ abs_delta, 70, dtype)
+    assert_reassociated_sums_agree(grads[2], page[2], abs_delta.sum(axis=0), 70, dtype)
+    # and a wrong kernel lies outside the bound: the check can fail
+    wrong = [np.empty_like(g) for g in grads]
+    _dense_backward_keras_loop(x, kernel, 1.001 * delta, *wrong, with_grad_x)
+    with pytest.raises(AssertionError):
+        assert_reassociated_sums_agree(wrong[1], page[1].T, abs_x.T @ abs_delta, 70, dtype)
