@@ -15,7 +15,8 @@ PY=${PYTHON:-.venv/bin/python}
 # float64 (the loop's `total = 0.0`), so the validation loss does not depend on the batch size to
 # 1e-12. As plain Python, NumPy 2's promotion keeps that sum in float32 (NEP 50): the normal run
 # checks it, this run leaves it out.
-# test_policy_no_fastmath_anywhere inspects the compiled functions, which plain Python has none of.
+# test_policy_no_fastmath_anywhere and test_policy_a_cached_caller_of_parallel_code_is_parallel_itself
+# inspect the compiled functions, which plain Python has none of.
 # tests/test_reader_path.py runs the pages' blocks from the wheel in environments of their own (no
 # line of this checkout is measured there) and tests/test_site_reader.py reads the built site.
 # tests/test_benchmarks.py times the compiled code (its quick run of every benchmark, the chapter-2
@@ -29,6 +30,7 @@ status=0
     --ignore=tests/test_site_reader.py --ignore=tests/test_reader_path.py \
     --deselect tests/test_hostile.py::test_verification_record_is_current \
     --deselect tests/test_hostile.py::test_policy_no_fastmath_anywhere \
+    --deselect tests/test_hostile.py::test_policy_a_cached_caller_of_parallel_code_is_parallel_itself \
     --deselect "$FLOAT64_SUM_TEST" \
     -m "not slow" \
     -W "ignore::RuntimeWarning" \

@@ -16,6 +16,7 @@ Anything else fails: another exception type, a numba typing error, an input modi
 from __future__ import annotations
 
 import copy
+import sys
 import os
 import math
 
@@ -506,6 +507,96 @@ def test_policy_no_fastmath_anywhere():
                 assert not (set(flags or ()) & unsafe), f"{info.name}.{name}: {flags}"
                 checked += 1
     assert checked > 50  # the compiled loops were found
+
+
+def _compiled_loops():
+    """Every numba dispatcher the package defines, by qualified name."""
+    import importlib
+    import pkgutil
+    from pathlib import Path
+
+    from numba.core.registry import CPUDispatcher
+
+    import glossary_dl
+
+    loops = {}
+    for info in pkgutil.iter_modules([str(Path(glossary_dl.__file__).parent)]):
+        module = importlib.import_module(f"glossary_dl.{info.name}")
+        for name, value in vars(module).items():
+            if isinstance(value, CPUDispatcher) and value.py_func.__module__ == module.__name__:
+                loops[f"{info.name}.{name}"] = value
+    return loops
+
+
+def _called_loops(loop):
+    """The dispatchers a compiled function names: globals, and attributes of modules it names."""
+    import inspect
+    import types
+
+    from numba.core.registry import CPUDispatcher
+
+    names, codes = set(), [loop.py_func.__code__]
+    while codes:
+        code = codes.pop()
+        names.update(code.co_names)
+        codes += [const for const in code.co_consts if inspect.iscode(const)]
+    found = []
+    for name in names:
+        value = loop.py_func.__globals__.get(name)
+        if isinstance(value, types.ModuleType):
+            found += [getattr(value, attr) for attr in names if isinstance(getattr(value, attr, None), CPUDispatcher)]
+        elif isinstance(value, CPUDispatcher):
+            found.append(value)
+    return found
+
+
+def test_policy_a_cached_caller_of_parallel_code_is_parallel_itself():
+    """numba issue #8578: a cached plain function that calls a parallel one, compiled while the
+    callee came from the cache, is saved in a state that crashes the next process that loads it
+    (it segfaulted the first-network notebook). Every cached loop that reaches parallel code is
+    compiled parallel=True itself, which saves it whole."""
+    from numba.core.caching import NullCache
+
+    loops = _compiled_loops()
+
+    def reaches_parallel(loop, seen):
+        for callee in _called_loops(loop):
+            if id(callee) not in seen:
+                seen.add(id(callee))
+                if callee.targetoptions.get("parallel") or reaches_parallel(callee, seen):
+                    return True
+        return False
+
+    cached = {name for name, loop in loops.items() if not isinstance(loop._cache, NullCache)}
+    assert "backprop._dense_forward_loop" in cached  # the cache is seen
+    plain_callers = [name for name in sorted(cached) if not loops[name].targetoptions.get("parallel")
+                     and reaches_parallel(loops[name], set())]
+    assert not plain_callers, f"cached, not parallel, calling parallel code: {plain_callers}"
+    parallel_callers = [name for name, loop in loops.items()
+                        if any(c.targetoptions.get("parallel") for c in _called_loops(loop))]
+    assert "backprop._dense_forward_loop" in parallel_callers  # the walk sees the calls
+
+
+def test_a_dense_layer_loaded_from_the_cache_runs(tmp_path):
+    """The sequence that crashed, replayed in fresh processes over one empty numba cache: the tiled
+    product is compiled and cached first (as a test does), then a process compiles the dense
+    layer's loop on top of the cached product, then a third loads that loop and runs it."""
+    import subprocess
+
+    steps = [
+        "from glossary_dl._dots import _dots_loop\n"
+        "a = np.ones((8, 64), np.float32); _dots_loop(a, a, np.empty((8, 8), np.float32))",
+        "from glossary_dl.backprop import _dense_forward_loop as f\n"
+        "x = np.ones((4, 64), np.float32); f(x, np.ones((512, 64), np.float32), np.zeros(512, np.float32), np.empty((4, 512), np.float32))",
+        "from glossary_dl.backprop import _dense_forward_loop as f\n"
+        "x = np.full((128, 64), 0.5, np.float32); z = np.empty((128, 512), np.float32)\n"
+        "f(x, np.ones((512, 64), np.float32), np.zeros(512, np.float32), z); assert (z == 32).all(), z",
+    ]
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    for step, code in enumerate(steps):
+        run = subprocess.run([sys.executable, "-c", "import numpy as np\n" + code], env=env,
+                             capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, f"step {step + 1} ended with {run.returncode}: {run.stderr[-2000:]}"
 
 
 @pytest.mark.parametrize("name", ["binary_crossentropy", "categorical_crossentropy",

@@ -51,8 +51,12 @@ __all__ = [
 # XW, δWᵀ and Xᵀδ is one dot product of two contiguous rows once the kernel is held as
 # Wᵀ (shape (n_out, n_in), PyTorch's layout of nn.Linear.weight).
 
+# A cached function that calls a parallel one (_dots_loop) is compiled parallel=True itself:
+# numba 0.68 can save a plain caller whose parallel callee came from the cache in a state that
+# crashes when loaded by the next process (numba issue #8578; tests/test_hostile.py holds the rule
+# for every loop, and a test replays the sequence that crashed).
 # --8<-- [start:dense_forward_loop]
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def _dense_forward_loop(x, kernel_t, bias, z):
     # z_{n,j} ← Σ_i x_{n,i}·W_{i,j}   (row n of X · row j of Wᵀ, 4 × 3 entries at a time)
     _dots_loop(x, kernel_t, z)
@@ -68,7 +72,7 @@ _SHORT_DEPTH = 32
 
 
 # --8<-- [start:dense_backward_loop]
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def _dense_backward_loop(x, kernel_t, delta, grad_x, grad_kernel_t, grad_bias, with_grad_x):
     if with_grad_x and kernel_t.shape[0] < _SHORT_DEPTH:
         # few outputs j: (∂L/∂x)_{n,:} ← Σ_j δ_{n,j}·(row j of Wᵀ), contiguous rows, no transpose
@@ -255,7 +259,7 @@ def _dense_backward(x, kernel, delta, *, with_grad_x: bool):
     return (grad_x if with_grad_x else None), grad_kernel, grad_bias
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def _dense_backward_keras_loop(x, kernel, delta, grad_x, grad_kernel, grad_bias, with_grad_x):
     """`_dense_backward_loop`'s three sums for W in Keras' layout (n_in, n_out), ∂L/∂W in that layout.
 
