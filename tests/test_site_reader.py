@@ -102,3 +102,14 @@ def test_the_first_network_trains_on_real_mnist_digits_on_the_built_site(site_di
     assert accuracy, "the MNIST cell printed no accuracy"
     assert float(accuracy.group(1)) > 0.92 and round(float(accuracy.group(1)) * 2000) == int(accuracy.group(2))
     assert "skipped: path" not in text.split("Real MNIST digits")[1].split("All of MNIST")[0]
+
+
+def test_no_page_shows_a_warning_or_error_stream_from_its_code(site_dir):
+    """A notebook's cell that wrote to stderr (a compiler's warning, a traceback) shows it to the
+    reader under the cell: the site's notebooks run clean, on the build's first compile too."""
+    noisy = []
+    for html in sorted(site_dir.rglob("index.html")):
+        page = html.read_text(encoding="utf-8")
+        if 'data-mime-type="application/vnd.jupyter.stderr"' in page or re.search(r"\w+Warning: ", text_of(page)):
+            noisy.append(html.parent.relative_to(site_dir).as_posix())
+    assert not noisy, f"pages showing stderr or a warning: {noisy}"

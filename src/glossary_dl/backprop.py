@@ -51,17 +51,17 @@ __all__ = [
 # XW, δWᵀ and Xᵀδ is one dot product of two contiguous rows once the kernel is held as
 # Wᵀ (shape (n_out, n_in), PyTorch's layout of nn.Linear.weight).
 
-# A cached function that calls a parallel one (_dots_loop) is compiled parallel=True itself:
-# numba 0.68 can save a plain caller whose parallel callee came from the cache in a state that
-# crashes when loaded by the next process (numba issue #8578; tests/test_hostile.py holds the rule
-# for every loop, and a test replays the sequence that crashed).
+# A cached function that calls a parallel one (_dots_loop) is compiled parallel=True itself, its
+# bias loop a prange: numba 0.68 can save a plain caller whose parallel callee came from the cache
+# in a state that crashes the next process that loads it (numba issue #8578; tests/test_hostile.py
+# holds the rule for every loop and replays the sequence that crashed).
 # --8<-- [start:dense_forward_loop]
 @njit(cache=True, parallel=True)
 def _dense_forward_loop(x, kernel_t, bias, z):
     # z_{n,j} ← Σ_i x_{n,i}·W_{i,j}   (row n of X · row j of Wᵀ, 4 × 3 entries at a time)
     _dots_loop(x, kernel_t, z)
     # z_{n,j} ← z_{n,j} + b_j
-    for n in range(z.shape[0]):
+    for n in prange(z.shape[0]):
         for j in range(z.shape[1]):
             z[n, j] += bias[j]
 # --8<-- [end:dense_forward_loop]
@@ -84,10 +84,9 @@ def _dense_backward_loop(x, kernel_t, delta, grad_x, grad_kernel_t, grad_bias, w
     # (∂L/∂Wᵀ)_{j,i} = row j of δᵀ · row i of Xᵀ
     _dots_loop(_transposed(delta), _transposed(x), grad_kernel_t)
     # ∂L/∂b_j ← Σ_n δ_{n,j}   (the bias is added to every row, so its gradient sums over the batch)
-    for j in range(grad_bias.size):
+    for j in prange(grad_bias.size):
         grad_bias[j] = 0.0
-    for n in range(delta.shape[0]):
-        for j in range(grad_bias.size):
+        for n in range(delta.shape[0]):
             grad_bias[j] += delta[n, j]
 # --8<-- [end:dense_backward_loop]
 
@@ -275,10 +274,9 @@ def _dense_backward_keras_loop(x, kernel, delta, grad_x, grad_kernel, grad_bias,
     # (∂L/∂W)_{i,j} ← Σ_n x_{n,i}·δ_{n,j}   (row i of Xᵀ · row j of δᵀ)
     _dots_loop(_transposed(x), _transposed(delta), grad_kernel)
     # ∂L/∂b_j ← Σ_n δ_{n,j}
-    for j in range(grad_bias.size):
+    for j in prange(grad_bias.size):
         grad_bias[j] = 0.0
-    for n in range(delta.shape[0]):
-        for j in range(grad_bias.size):
+        for n in range(delta.shape[0]):
             grad_bias[j] += delta[n, j]
 
 
