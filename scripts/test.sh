@@ -65,11 +65,6 @@ if [ $# -eq 0 ]; then
     trap 'kill "$build_pid" "$site_tests_pid" 2>/dev/null || true; rm -rf "$build_dir"' EXIT
     echo "tests of the built site: started beside the others (log: artifacts/site-tests.log)"
     python -m pytest tests -m "not built_site" --durations=15 || test_status=$?
-    # Then the line coverage (scripts/coverage.sh: the same tests with the compiled loops run as
-    # plain Python), on this core while the site's tests still hold the other: on its own after
-    # everything, it made the command 5 minutes longer.
-    echo "---------------------------------------------------------------- coverage"
-    bash scripts/coverage.sh || test_status=$?
     site_tests_status=0
     wait "$site_tests_pid" || site_tests_status=$?
     echo "---------------------------------------------------------------- tests of the built site"

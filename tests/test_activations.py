@@ -549,3 +549,30 @@ def test_a_non_finite_value_anywhere_is_refused(name, rows, dtype, rng):
             poisoned_delta[where] = bad
             with pytest.raises(ValueError, match="^grad_out must contain only finite values"):
                 vjp(x, poisoned_delta)
+
+
+@pytest.mark.parametrize("op", ["relu", "relu_grad", "leaky_relu", "leaky_relu_grad"])
+def test_relu_family_checked_loops_give_the_definitions_bits_and_see_every_bad_value(op, dtype, rng):
+    # the public functions run the ReLU family through loops that scan for NaN/inf in the same pass;
+    # the pages show the definition loops: same values, bit for bit, and every NaN/inf is seen
+    x = rng.standard_normal(1001).astype(dtype)
+    x[::7] = 0.0
+    x[1::13] = -0.0
+    delta = rng.standard_normal(x.size).astype(dtype)
+    with_grad = op.endswith("_grad")
+    expected, out = np.empty_like(x), np.empty_like(x)
+    if op.startswith("leaky"):
+        checked = lambda z, g: act._leaky_relu_checked_loop(z, g, with_grad, 0.2, out)  # noqa: E731
+        (act._leaky_relu_grad_loop(x, delta, 0.2, expected) if with_grad else act._leaky_relu_loop(x, 0.2, expected))
+    else:
+        checked = lambda z, g: act._relu_checked_loop(z, g, with_grad, out)  # noqa: E731
+        (act._relu_backward_loop(x, delta, expected) if with_grad else act._relu_forward_loop(x, expected))
+    assert checked(x, delta)
+    np.testing.assert_array_equal(out, expected)
+    for bad in (np.nan, np.inf, -np.inf):
+        for where in (0, 500, x.size - 1):
+            for target in ((x, delta) if with_grad else (x,)):
+                keep = target[where]
+                target[where] = bad
+                assert not checked(x, delta), (bad, where)
+                target[where] = keep

@@ -248,8 +248,11 @@ def test_closed_pipe_is_no_error(wheel_env, tmp_path):
 
 
 def test_ctrl_c_is_no_traceback(wheel_env, tmp_path):
+    # a reader's terminal delivers Ctrl-C to a command whose SIGINT is at its default; a suite started
+    # in the background (`cmd &` in a script) would pass SIGINT on ignored, and Python keeps it so
     process = subprocess.Popen([str(wheel_env.bin / "glossary-dl"), "verify"], cwd=tmp_path,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=wheel_env.environ())
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=wheel_env.environ(),
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert process.stdout.readline().startswith(b"Gradient checks")  # running, not starting
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=120)

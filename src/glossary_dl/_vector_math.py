@@ -158,15 +158,21 @@ def _exp_nonpositive_overload(x):
     return None
 
 
-@numba.njit(inline="always")
 def tanh_real(x):
-    r"""$\tanh x$ of a float64 from `exp_nonpositive`: vectorisable, within a few ulp of ``math.tanh``.
+    r"""$\tanh x$ from `exp_nonpositive`, in the arithmetic of $x$ (float32 or float64): vectorisable.
 
     With $u = |x|$ and $d = e^{-2u} - 1$, $\tanh u = -d / (2 + d)$; the subtraction in $d$ loses
-    digits when $u$ is small, so below $u = 0.05$ the Taylor series
-    $u - u^3/3 + 2u^5/15 - 17u^7/315 + 62u^9/2835$ takes over (the next term is below $10^{-15} u$
-    there). Both are computed and one is kept, so the compiler needs no branch; $\tanh$ is odd.
+    digits when $u$ is small, so there the odd Taylor series of $\tanh$ takes over: below
+    $u = 0.05$ in float64, five terms up to $62u^9/2835$ (the next is below $10^{-15} u$), and
+    below $u = 0.55$ in float32, nine terms up to $u^{17}$ (above 0.55, $d$ loses at most a bit).
+    Both forms are computed and one is kept, so the compiler needs no branch; $\tanh$ is odd.
+    Within 3 ulp of ``numpy.tanh`` in float32 (2.5 measured), 8 in float64 (tested).
     """
+    # plain Python (NUMBA_DISABLE_JIT=1) runs the same arithmetic; compiled code inlines the overload
+    return _tanh32(x) if np.asarray(x).dtype == np.float32 else _tanh64(np.float64(x))
+
+
+def _tanh64(x):
     u = abs(x)
     d = exp_nonpositive(-2.0 * u) - 1.0
     t = -d / (2.0 + d)
@@ -174,6 +180,34 @@ def tanh_real(x):
     series = u * (1.0 + u2 * (-1.0 / 3.0 + u2 * (2.0 / 15.0 + u2 * (-17.0 / 315.0 + u2 * (62.0 / 2835.0)))))
     t = series if u < 0.05 else t
     return t if x >= 0.0 else -t
+
+
+# tanh u = Σ_k c_k u^{2k+1} (c_k from the Bernoulli numbers), nine terms for float32 below u = 0.55
+_TANH32_SERIES = tuple(np.float32(c) for c in (
+    1.0, -1.0 / 3.0, 2.0 / 15.0, -17.0 / 315.0, 62.0 / 2835.0, -1382.0 / 155925.0, 21844.0 / 6081075.0,
+    -929569.0 / 638512875.0, 6404582.0 / 10854718875.0))
+_T0, _T1, _T2, _T3, _T4, _T5, _T6, _T7, _T8 = _TANH32_SERIES
+_TANH32_SERIES_END = np.float32(0.55)
+
+
+def _tanh32(x):
+    u = abs(x)
+    one = np.float32(1.0)
+    d = exp_nonpositive(np.float32(-2.0) * u) - one
+    t = -d / (np.float32(2.0) + d)
+    u2 = u * u
+    series = u * (_T0 + u2 * (_T1 + u2 * (_T2 + u2 * (_T3 + u2 * (_T4 + u2 * (_T5 + u2 * (_T6 + u2 * (_T7 + u2 * _T8))))))))
+    t = series if u < _TANH32_SERIES_END else t
+    return t if x >= np.float32(0.0) else -t
+
+
+@overload(tanh_real, inline="always")
+def _tanh_real_overload(x):
+    if x == types.float32:
+        return _tanh32
+    if x == types.float64:
+        return _tanh64
+    return None
 
 
 # erfc_real's g(t) = ln(erfc(u)/t) + u² on t ∈ (0, 1], t = 2/(2 + u), is (y − 1)·h(y) with y = 2t − 1
