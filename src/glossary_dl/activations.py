@@ -280,8 +280,13 @@ def _leaky_relu_checked_loop(x, grad_out, with_grad, negative_slope, out):
     return total == zero
 
 
+# Fused multiply-adds only ("contract"): reassociation would undo the exact two-step reduction
+# x − n·ln2_hi − n·ln2_lo inside exp_nonpositive
+_CONTRACT = {"contract"}
+
+
 # --8<-- [start:fast_loops]
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, fastmath=_CONTRACT, error_model="numpy")
 def _sigmoid_fast_loop(x, a):
     # in the arithmetic of x: a float literal would be float64 and halve the SIMD width for float32
     one, zero = a.dtype.type(1.0), a.dtype.type(0.0)
@@ -294,7 +299,7 @@ def _sigmoid_fast_loop(x, a):
         a[k] = s if x_k >= zero else e * s
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, fastmath=_CONTRACT, error_model="numpy")
 def _sigmoid_grad_fast_loop(x, grad_out, grad_in):
     one = grad_in.dtype.type(1.0)
     for k in range(x.size):
@@ -304,14 +309,14 @@ def _sigmoid_grad_fast_loop(x, grad_out, grad_in):
         grad_in[k] = grad_out[k] * (e / (d * d))
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, fastmath=_CONTRACT, error_model="numpy")
 def _tanh_fast_loop(x, a):
     for k in range(x.size):
         # tanh x = −d/(2 + d), d = e^{−2|x|} − 1, with the Taylor series for small |x| (_vector_math)
         a[k] = tanh_real(x[k])
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, fastmath=_CONTRACT, error_model="numpy")
 def _tanh_grad_fast_loop(x, grad_out, grad_in):
     one, two, four = grad_in.dtype.type(1.0), grad_in.dtype.type(2.0), grad_in.dtype.type(4.0)
     for k in range(x.size):
