@@ -245,6 +245,12 @@ def _sums_finite(x: np.ndarray, y: np.ndarray, out: np.ndarray) -> bool:
 # ---------------------------------------------------------------- broadcasting
 def _broadcast_shape(x_shape: tuple[int, ...], y_shape: tuple[int, ...]) -> tuple[int, ...]:
     """NumPy's rule, axis by axis from the right: equal lengths, or one of them is 1."""
+    if x_shape == y_shape:
+        return tuple(x_shape)
+    # the common case, a bias: the shorter shape is the longer one's trailing axes
+    long, short = (x_shape, y_shape) if len(x_shape) >= len(y_shape) else (y_shape, x_shape)
+    if tuple(long[len(long) - len(short):]) == tuple(short):
+        return tuple(long)
     rank = max(len(x_shape), len(y_shape))
     x_padded = (1,) * (rank - len(x_shape)) + tuple(x_shape)
     y_padded = (1,) * (rank - len(y_shape)) + tuple(y_shape)
