@@ -494,8 +494,9 @@ def _cce_grad_loop(y_true, y_pred, from_logits, low, high, grad, batch):
             for c in range(n_classes):
                 y_sum += float(y_true[m, c])
             for j in range(n_classes):
-                # s_mj = e^{z_mj − ln Σ_k e^{z_mk}}
-                s = exp_nonpositive(float(y_pred[m, j]) - lse)
+                # s_mj = e^{z_mj − ln Σ_k e^{z_mk}}, the exponent rounded once to the dtype of z (a float64
+                # exponent would run float32 input through the float64 exp, at half the SIMD width)
+                s = exp_nonpositive(grad.dtype.type(float(y_pred[m, j]) - lse))
                 # ∂L/∂z_mj = (s_mj·Σ_c y_mc − y_mj)/M
                 grad[m, j] = scale * (s * y_sum - float(y_true[m, j]))
         else:
@@ -646,7 +647,8 @@ def _sparse_cce_grad_loop(labels, y_pred, from_logits, low, high, grad, batch):
             lse = _log_sum_exp_row(y_pred, n)
             for j in range(n_classes):
                 # ∂L/∂z_nj = (s_nj − 1[j = t])/N, s_nj = e^{z_nj − ln Σ_k e^{z_nk}}
-                grad[n, j] = scale * exp_nonpositive(float(y_pred[n, j]) - lse)
+                # (the exponent rounded once to the dtype of z, as in _cce_grad_loop)
+                grad[n, j] = scale * exp_nonpositive(grad.dtype.type(float(y_pred[n, j]) - lse))
             grad[n, t] -= scale
         else:
             # S_n = Σ_k ŷ_nk
