@@ -149,13 +149,14 @@ def _exp64_reduced(r, n):
     return p * _float_from_bits((np.int64(n) + np.int64(1023)) << np.int64(52))
 
 
-@overload(exp_nonpositive, inline="always")
-def _exp_nonpositive_overload(x):
-    if x == types.float32:
-        return _exp32
-    if x == types.float64:
-        return _exp64
-    return None
+def _by_dtype(function, for_float32, for_float64):
+    """Compiled calls of ``function`` run ``for_float32`` or ``for_float64``, by the argument's type."""
+    @overload(function, inline="always")
+    def _overload(x):
+        return {types.float32: for_float32, types.float64: for_float64}.get(x)
+
+
+_by_dtype(exp_nonpositive, _exp32, _exp64)
 
 
 def tanh_real(x):
@@ -201,13 +202,7 @@ def _tanh32(x):
     return t if x >= np.float32(0.0) else -t
 
 
-@overload(tanh_real, inline="always")
-def _tanh_real_overload(x):
-    if x == types.float32:
-        return _tanh32
-    if x == types.float64:
-        return _tanh64
-    return None
+_by_dtype(tanh_real, _tanh32, _tanh64)
 
 
 # erfc_real's g(t) = ln(erfc(u)/t) + u² on t ∈ (0, 1], t = 2/(2 + u), is (y − 1)·h(y) with y = 2t − 1
