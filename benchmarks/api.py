@@ -366,9 +366,60 @@ def _backprop_rows():
     ]
 
 
+def _model_rows():
+    """The estimators, timed as a reader uses them: fit on the training set, then the accuracy on
+    held-out samples. Their random numbers differ from scikit-learn's (bootstrap draws, the order
+    in which features are tried, which breaks exact ties), so the check is the held-out accuracy,
+    within a few points, rather than equal numbers; tests/test_trees.py and tests/test_kernels.py
+    compare the fitted models themselves."""
+    from sklearn import ensemble, svm
+    from sklearn import tree as sktree
+    from glossary_dl import kernels as K
+    from glossary_dl import trees as Tr
+
+    def classes(n_large, d_large, kind):
+        def make(rng, large):
+            n, d = (n_large, d_large) if large else READER
+            n_all = n + max(32, n // 4)
+            if kind == "rings":  # two concentric rings: no straight line separates them
+                y = rng.integers(0, 2, size=n_all)
+                angle = rng.uniform(0, 2 * np.pi, n_all)
+                radius = np.where(y == 1, 1.0, 2.0) + 0.25 * rng.standard_normal(n_all)
+                X = np.column_stack([radius * np.cos(angle), radius * np.sin(angle)])
+            else:  # two overlapping Gaussian classes, means 0 and 0.5 in every feature
+                y = rng.integers(0, 2, size=n_all)
+                X = rng.standard_normal((n_all, d)) + 0.5 * y[:, None]
+            return {"X": X[:n], "y": y[:n], "X_test": X[n:], "y_test": y[n:]}
+        return make
+
+    def fit_score(model):
+        return lambda d: model().fit(d["X"], d["y"]).score(d["X_test"], d["y_test"])
+
+    tabular = classes(20000, 20, "gaussians")
+    sizes = ("X: 32 × 10", "X: 20000 × 20")
+    return [
+        Row("trees.DecisionTreeClassifier", "sklearn", "DecisionTreeClassifier(max_depth=8).fit(X, y).score(…)",
+            tabular, fit_score(lambda: Tr.DecisionTreeClassifier(max_depth=8, seed=0)),
+            fit_score(lambda: sktree.DecisionTreeClassifier(max_depth=8, random_state=0)),
+            rtol=0, atol=0.1, sizes=sizes),
+        Row("trees.RandomForestClassifier", "sklearn",
+            "RandomForestClassifier(30, max_depth=8, n_jobs=2).fit(X, y).score(…)",
+            tabular, fit_score(lambda: Tr.RandomForestClassifier(30, max_depth=8, seed=0)),
+            fit_score(lambda: ensemble.RandomForestClassifier(30, max_depth=8, n_jobs=2, random_state=0)),
+            rtol=0, atol=0.1, sizes=sizes),
+        Row("trees.GradientBoostingClassifier", "sklearn", "GradientBoostingClassifier(50).fit(X, y).score(…)",
+            classes(5000, 20, "gaussians"), fit_score(lambda: Tr.GradientBoostingClassifier(50, seed=0)),
+            fit_score(lambda: ensemble.GradientBoostingClassifier(n_estimators=50, random_state=0)),
+            rtol=0, atol=0.1, sizes=("X: 32 × 10", "X: 5000 × 20")),
+        Row("kernels.KernelSVC", "sklearn", "SVC().fit(X, y).score(…) (libsvm)",
+            classes(4000, 2, "rings"), fit_score(lambda: K.KernelSVC()), fit_score(lambda: svm.SVC()),
+            rtol=0, atol=0.1, sizes=("X: 32 × 2", "X: 4000 × 2")),
+    ]
+
+
 def rows() -> list[Row]:
     return [*_activation_rows(), *_tensor_rows(), *_loss_rows(), *_conv_rows(), *_normalization_rows(),
-            *_kernel_rows(), *_backprop_rows()]
+            *_kernel_rows(), *_backprop_rows(), *_model_rows()]
 
 
 #: Public names timed by another workload of the page (the anchor of its section).
@@ -408,11 +459,7 @@ NOT_TIMED = {
                        "Python graph node",
     "autodiff.dense": "backprop.dense_forward/backward inside an autodiff node",
     "autodiff.softmax_cross_entropy": "backprop.softmax_cross_entropy inside an autodiff node",
-    "kernels.KernelSVC": "not yet timed: SMO on a precomputed Gram matrix against sklearn.svm.SVC",
     "normalization.BatchNormalization": "the layer around batch_norm_forward/backward (timed above)",
-    "trees.DecisionTreeClassifier": "not yet timed against scikit-learn (the issue's tree goal)",
-    "trees.RandomForestClassifier": "not yet timed against scikit-learn",
-    "trees.GradientBoostingClassifier": "not yet timed against scikit-learn",
 }
 
 
