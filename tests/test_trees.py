@@ -1,5 +1,6 @@
 """glossary_dl.trees against scikit-learn, an exhaustive split search and finite differences."""
 
+import numba
 import numpy as np
 import pytest
 from gradcheck import assert_gradient_matches
@@ -136,6 +137,27 @@ def test_forest_without_randomness_is_the_single_tree():
         np.testing.assert_array_equal(tree.feature, single.tree_.feature)
     # the mean of three equal probability tables is that table, up to one rounding
     np.testing.assert_allclose(forest.predict_proba(X_test), single.predict_proba(X_test), rtol=0, atol=1e-15)
+
+
+def test_forest_does_not_depend_on_the_thread_count():
+    # large enough to grow its trees on several threads; each tree draws from its own generator
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((3000, 12))
+    y = (X[:, 0] + X[:, 1] * X[:, 2] + 0.3 * rng.standard_normal(3000) > 0).astype(int)
+    threads = numba.get_num_threads()
+    forests = []
+    for count in (1, threads):
+        numba.set_num_threads(count)
+        try:
+            forests.append(RandomForestClassifier(n_estimators=8, max_depth=6, seed=11).fit(X, y))
+        finally:
+            numba.set_num_threads(threads)
+    one, many = forests
+    for a, b in zip(one.estimators_, many.estimators_):
+        np.testing.assert_array_equal(a.feature, b.feature)
+        np.testing.assert_array_equal(a.threshold, b.threshold)
+        np.testing.assert_array_equal(a.n_node_samples, b.n_node_samples)
+    np.testing.assert_array_equal(one.predict_proba(X), many.predict_proba(X))
 
 
 def test_bootstrap_weights_are_draw_counts():

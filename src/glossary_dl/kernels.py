@@ -138,19 +138,44 @@ def _linear_loop(X, Y, symmetric, n_tasks, K):
                 K[i0 + r, j] = xy[r, j - j0]
 
 
+# --8<-- [start:kernel_entries]
+# The kernel functions of one inner product xy = x_i·x'_j: the Gram loops below and KernelSVC's
+# rows (_svc_rows) apply these same formulas, inlined into their loops (so that they vectorise).
+@njit(inline="always")
+def _polynomial_entry(xy, gamma, coef0, degree):
+    # base = γ x_i·x'_j + c_0
+    base = gamma * xy + coef0
+    # k = base^p, p a whole number (base^0 = 1)
+    power = 1.0
+    for _ in range(degree):
+        power *= base
+    return power
+
+
+@njit(inline="always", error_model="numpy")
+def _rbf_entry(sq_i, sq_j, xy, same_row, gamma):
+    # ‖x_i − x'_j‖² = ‖x_i‖² + ‖x'_j‖² − 2 x_i·x'_j, clamped at 0: for two (nearly) equal rows,
+    # rounding can leave a tiny negative number; for a row with itself it is 0 exactly (k = 1)
+    sq_dist = 0.0 if same_row else max(sq_i + sq_j - 2.0 * xy, 0.0)
+    # k = exp(−γ ‖x_i − x'_j‖²)   (exponent ≤ 0: the vectorised exp applies)
+    return exp_nonpositive(-gamma * sq_dist)
+
+
+@njit(inline="always")
+def _sigmoid_entry(xy, gamma, coef0):
+    # k = tanh(γ x_i·x'_j + c_0)   (tanh through exp_nonpositive: vectorised)
+    return tanh_real(gamma * xy + coef0)
+# --8<-- [end:kernel_entries]
+
+
 @njit(cache=True, parallel=True)
 def _polynomial_loop(X, Y, symmetric, n_tasks, gamma, coef0, degree, K):
     for task in prange(n_tasks):
         i0, j0, j_start, xy = _gram_piece(X, Y, symmetric, task)
         for r in range(xy.shape[0]):
             for j in range(j_start, j0 + xy.shape[1]):
-                # base = γ x_i·x'_j + c_0
-                base = gamma * xy[r, j - j0] + coef0
-                # K_ij = base^p, p a whole number (base^0 = 1)
-                power = 1.0
-                for _ in range(degree):
-                    power *= base
-                K[i0 + r, j] = power
+                # K_ij = (γ x_i·x'_j + c_0)^p
+                K[i0 + r, j] = _polynomial_entry(xy[r, j - j0], gamma, coef0, degree)
 
 
 @njit(cache=True)
@@ -175,14 +200,8 @@ def _rbf_loop(X, Y, symmetric, n_tasks, gamma, K):
         for r in range(xy.shape[0]):
             i = i0 + r
             for j in range(j_start, j0 + xy.shape[1]):
-                # ‖x_i − x'_j‖² = ‖x_i‖² + ‖x'_j‖² − 2 x_i·x'_j, clamped at 0: for two
-                # (nearly) equal rows, rounding can leave a tiny negative number
-                sq_dist = max(x_sq[i] + y_sq[j] - 2.0 * xy[r, j - j0], 0.0)
-                if symmetric and j == i:
-                    # ‖x_i − x_i‖² = 0 exactly, so K_ii = 1 (no rounding residue)
-                    sq_dist = 0.0
-                # K_ij = exp(−γ ‖x_i − x'_j‖²)   (exponent ≤ 0: the vectorised exp applies)
-                K[i, j] = exp_nonpositive(-gamma * sq_dist)
+                # K_ij = exp(−γ ‖x_i − x'_j‖²), from ‖x_i‖², ‖x'_j‖² and x_i·x'_j (_rbf_entry)
+                K[i, j] = _rbf_entry(x_sq[i], y_sq[j], xy[r, j - j0], symmetric and j == i, gamma)
 # --8<-- [end:rbf_loop]
 
 
@@ -192,8 +211,8 @@ def _sigmoid_loop(X, Y, symmetric, n_tasks, gamma, coef0, K):
         i0, j0, j_start, xy = _gram_piece(X, Y, symmetric, task)
         for r in range(xy.shape[0]):
             for j in range(j_start, j0 + xy.shape[1]):
-                # K_ij = tanh(γ x_i·x'_j + c_0)   (tanh through exp_nonpositive: vectorised)
-                K[i0 + r, j] = tanh_real(gamma * xy[r, j - j0] + coef0)
+                # K_ij = tanh(γ x_i·x'_j + c_0)
+                K[i0 + r, j] = _sigmoid_entry(xy[r, j - j0], gamma, coef0)
 
 
 # ---------------------------------------------------------------------------- kernels
@@ -373,15 +392,76 @@ def sigmoid_kernel(X, Y=None, gamma=None, coef0=1):
 _TAU = 1e-12
 
 
+# Which formula KernelSVC's rows apply (_svc_rows); a callable kernel's Gram matrix comes whole
+_LINEAR, _POLYNOMIAL, _RBF, _SIGMOID, _GIVEN = range(5)
+
+
+@njit(cache=True)
+def _svc_rows(X, x_sq, kernel, i0, K):
+    """K[i0 : i0 + TILE] ← k(x_i, x_j) for every training row j: one block of the Gram matrix."""
+    kind, gamma, coef0, degree = kernel
+    n = X.shape[0]
+    rows = K[i0:min(i0 + TILE, n)]
+    # rows_{r,j} ← x_{i0+r}·x_j, 4 × 3 at a time (glossary_dl._dots), then the kernel's function
+    _block_dots(X, X, i0, 0, 0, rows)
+    for r in range(rows.shape[0]):
+        i = i0 + r
+        if kind == _POLYNOMIAL:
+            for j in range(n):
+                rows[r, j] = _polynomial_entry(rows[r, j], gamma, coef0, degree)
+        elif kind == _RBF:
+            for j in range(n):
+                rows[r, j] = _rbf_entry(x_sq[i], x_sq[j], rows[r, j], j == i, gamma)
+        elif kind == _SIGMOID:
+            for j in range(n):
+                rows[r, j] = _sigmoid_entry(rows[r, j], gamma, coef0)
+
+
+@njit(cache=True)
+def _svc_diagonal(X, x_sq, kernel):
+    """k(x_t, x_t) for every training row t: each SMO step needs the whole diagonal."""
+    kind, gamma, coef0, degree = kernel
+    diag = np.empty(X.shape[0])
+    xx = np.empty((1, 1))
+    for t in range(X.shape[0]):
+        # x_t·x_t, summed as in the rows' blocks
+        _block_dots(X, X, t, t, t, xx)
+        if kind == _POLYNOMIAL:
+            diag[t] = _polynomial_entry(xx[0, 0], gamma, coef0, degree)
+        elif kind == _RBF:
+            diag[t] = _rbf_entry(x_sq[t], x_sq[t], xx[0, 0], True, gamma)
+        elif kind == _SIGMOID:
+            diag[t] = _sigmoid_entry(xx[0, 0], gamma, coef0)
+        else:
+            diag[t] = xx[0, 0]
+    return diag
+
+
 # --8<-- [start:smo_loop]
 @njit(cache=True)
-def _smo_loop(K, y, C, tol, max_iter, alpha):
+def _gram_row(gram, i):
+    """Row i of the training Gram matrix, computed (with its block of TILE rows) when first asked for.
+
+    ``gram`` is (K, ready, X, x_sq, kernel): K is allocated whole but filled block by block, so
+    only the rows SMO visits are computed, and only their memory is ever touched.
+    """
+    K, ready, X, x_sq, kernel = gram
+    block = i // TILE
+    if not ready[block]:
+        _svc_rows(X, x_sq, kernel, block * TILE, K)
+        ready[block] = True
+    return K[i]
+
+
+@njit(cache=True)
+def _smo_loop(gram, diag, y, C, tol, max_iter, alpha):
     """Minimise f(α) = ½ αᵀQα − eᵀα, Q_ij = y_i y_j K_ij, s.t. 0 ≤ α_i ≤ C, yᵀα = 0.
 
-    libsvm's SMO with WSS3 working-set selection, without shrinking. ``alpha`` (zeros) is
+    libsvm's SMO with WSS3 working-set selection, without shrinking. A step reads two rows of K,
+    K_i and K_j (`_gram_row`), and its diagonal ``diag``, as libsvm does. ``alpha`` (zeros) is
     updated in place; returns (iterations, ρ) with ρ = −b.
     """
-    n = K.shape[0]
+    n = y.shape[0]
     # G_i = ∂f/∂α_i = (Qα)_i − 1 = −1 at α = 0
     G = np.full(n, -1.0)
     iterations = 0
@@ -392,6 +472,10 @@ def _smo_loop(K, y, C, tol, max_iter, alpha):
             if (y[t] > 0 and alpha[t] < C) or (y[t] < 0 and alpha[t] > 0):
                 if -y[t] * G[t] >= G_max:
                     G_max, i = -y[t] * G[t], t
+        if i == -1:
+            # I_up is empty: no pair can decrease f (the test below would stop too: G_max = −∞)
+            break
+        K_i = _gram_row(gram, i)
         # j ← argmin over I_low (the mirror set) of −b_t²/a_t, the decrease of f along (i, t)
         # (second-order selection); G_max2 = max over I_low of y_t G_t, for the stopping test
         G_max2, j, obj_min = -np.inf, -1, np.inf
@@ -402,7 +486,7 @@ def _smo_loop(K, y, C, tol, max_iter, alpha):
                 b_t = G_max + y[t] * G[t]
                 if b_t > 0:
                     # a_t = K_ii + K_tt − 2 K_it = ‖φ(x_i) − φ(x_t)‖², the curvature along (i, t)
-                    a_t = K[i, i] + K[t, t] - 2.0 * K[i, t]
+                    a_t = diag[i] + diag[t] - 2.0 * K_i[t]
                     obj = -b_t * b_t / (a_t if a_t > 0 else _TAU)
                     if obj <= obj_min:
                         obj_min, j = obj, t
@@ -411,7 +495,7 @@ def _smo_loop(K, y, C, tol, max_iter, alpha):
             break
         iterations += 1
         # a = K_ii + K_jj − 2 K_ij (same curvature for both label cases)
-        a = K[i, i] + K[j, j] - 2.0 * K[i, j]
+        a = diag[i] + diag[j] - 2.0 * K_i[j]
         if a <= 0:
             a = _TAU
         old_i, old_j = alpha[i], alpha[j]
@@ -443,11 +527,13 @@ def _smo_loop(K, y, C, tol, max_iter, alpha):
                 alpha[j], alpha[i] = C, total - C
             elif total <= C and alpha[i] < 0:
                 alpha[i], alpha[j] = 0.0, total
-        # G_t ← G_t + Q_ti Δα_i + Q_tj Δα_j, with Q_ti = y_t y_i K_ti
+        # G_t ← G_t + Q_it Δα_i + Q_jt Δα_j, with Q_it = y_i y_t K_it: rows i and j, read in order
+        # (K is symmetric; libsvm reads the same rows)
+        K_j = _gram_row(gram, j)
         d_i = (alpha[i] - old_i) * y[i]
         d_j = (alpha[j] - old_j) * y[j]
         for t in range(n):
-            G[t] += y[t] * (K[t, i] * d_i + K[t, j] * d_j)
+            G[t] += y[t] * (K_i[t] * d_i + K_j[t] * d_j)
     # ρ = −b: mean of y_t G_t over free α_t (0 < α_t < C); with none free, the middle of the
     # interval that the KKT conditions allow
     upper, lower, free_sum, n_free = np.inf, -np.inf, 0.0, 0
@@ -481,15 +567,18 @@ def _decision_loop(K, coef, intercept, f):
         f[i] = total
 
 
+# in the order of _LINEAR, _POLYNOMIAL, _RBF, _SIGMOID (the kinds of _svc_rows)
 _KERNELS = ("linear", "poly", "rbf", "sigmoid")
 
 
 class KernelSVC:
     r"""Binary support-vector classifier on a kernel, trained by SMO as libsvm does.
 
-    The dual problem is solved over a precomputed $N \times N$ Gram matrix, which is fine for up
-    to a few thousand samples (memory $8N^2$ bytes); ``sklearn.svm.SVC`` caches kernel rows
-    instead. The working-set selection is libsvm's second-order rule (WSS3, Fan, Chen & Lin 2005),
+    The dual problem is solved over the $N \times N$ Gram matrix of the training set, whose rows
+    are computed when the solver first reads them (four at a time) and kept: only the rows of the
+    points SMO visits are ever computed or take memory (at most $8N^2$ bytes, fine for up to some
+    ten thousand samples; ``sklearn.svm.SVC`` keeps a bounded cache of rows instead). A callable
+    kernel's Gram matrix is computed whole. The working-set selection is libsvm's second-order rule (WSS3, Fan, Chen & Lin 2005),
     without shrinking, so it reaches the same optimum as ``SVC`` to within ``tol``.
 
     Parameters
@@ -601,6 +690,23 @@ class KernelSVC:
             return rbf_kernel(A, B, gamma=self._gamma)
         return sigmoid_kernel(A, B, gamma=self._gamma, coef0=self._coef0)
 
+    def _training_gram(self, X):
+        """(gram, diag) for `_smo_loop`: a named kernel's rows are computed as SMO asks for them."""
+        n = X.shape[0]
+        ready = np.zeros((n + TILE - 1) // TILE, dtype=np.bool_)
+        if callable(self.kernel):
+            K = np.ascontiguousarray(self._gram(X, X))
+            ready[:] = True
+            kernel = (_GIVEN, 0.0, 0.0, 0)
+            x_sq, diag = np.zeros(n), np.diagonal(K).copy()
+        else:
+            # untouched rows cost address space only: the memory of a row is used when it is computed
+            K = np.empty((n, n))
+            kernel = (_KERNELS.index(self.kernel), float(self._gamma), float(self._coef0), int(self._degree))
+            x_sq = _squared_norms(X)
+            diag = _svc_diagonal(X, x_sq, kernel)
+        return (K, ready, X, x_sq, kernel), diag
+
     def _check_fitted(self):
         if not hasattr(self, "dual_coef_"):
             raise ValueError("this KernelSVC is not fitted yet: call fit(X, y) first")
@@ -652,11 +758,11 @@ class KernelSVC:
         n = X.shape[0]
         max_iter = max(10_000_000, 100 * n) if self.max_iter == -1 else int(self.max_iter)
 
-        K = self._gram(X, X)
+        gram, diag = self._training_gram(X)
         # y_i = +1 for classes_[1], −1 for classes_[0]
         signs = np.where(y == classes[1], 1.0, -1.0)
         alpha = np.zeros(n)
-        n_iter, rho = _smo_loop(K, signs, C, tol, max_iter, alpha)
+        n_iter, rho = _smo_loop(gram, diag, signs, C, tol, max_iter, alpha)
         if n_iter >= max_iter:
             warnings.warn(
                 f"KernelSVC: SMO stopped at max_iter={max_iter} before reaching tol={tol}",

@@ -21,10 +21,13 @@ Fitting works in float64 whatever the dtype of ``X`` (scikit-learn works in floa
 from __future__ import annotations
 
 import numbers
+from concurrent.futures import ThreadPoolExecutor
 
+import numba
 import numpy as np
 from numba import njit
 
+from glossary_dl._parallel import PARALLEL_MIN_WORK
 from glossary_dl._validation import as_float_array, as_label_array, check_bool, check_int, check_real
 
 __all__ = [
@@ -49,7 +52,7 @@ _UNDEFINED = -2
 
 
 # --8<-- [start:node_stats_loop]
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _node_stats_loop(t, w, samples, value):
     n_targets = t.shape[1]
     # W ← Σ_{i∈S} w_i
@@ -74,7 +77,7 @@ def _node_stats_loop(t, w, samples, value):
 
 
 # --8<-- [start:best_split_loop]
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _best_split_loop(X, t, w, samples, features, max_features):
     n_node = samples.shape[0]
     n_targets = t.shape[1]
@@ -90,6 +93,8 @@ def _best_split_loop(X, t, w, samples, features, max_features):
     best_threshold = 0.0
     best_score = -np.inf
     values = np.empty(n_node)
+    sorted_values = np.empty(n_node)
+    sorted_samples = np.empty(n_node, dtype=np.int64)
     left_t = np.empty(n_targets)
     visited = 0
     for f in range(features.shape[0]):
@@ -100,7 +105,10 @@ def _best_split_loop(X, t, w, samples, features, max_features):
             values[s] = X[samples[s], j]
         # the node's samples in increasing order of feature j (stable, like a sweep over sorted x_j)
         order = np.argsort(values, kind="mergesort")
-        if values[order[n_node - 1]] <= values[order[0]] + _FEATURE_THRESHOLD:
+        for p in range(n_node):
+            sorted_values[p] = values[order[p]]
+            sorted_samples[p] = samples[order[p]]
+        if sorted_values[n_node - 1] <= sorted_values[0] + _FEATURE_THRESHOLD:
             # feature j is constant in this node: no split, and it does not count towards max_features
             continue
         visited += 1
@@ -108,13 +116,13 @@ def _best_split_loop(X, t, w, samples, features, max_features):
         for k in range(n_targets):
             left_t[k] = 0.0
         for p in range(n_node - 1):
-            i = samples[order[p]]
+            i = sorted_samples[p]
             # move sample i to the left: W_L ← W_L + w_i,  T_{L,k} ← T_{L,k} + w_i·t_{i,k}
             left_w += w[i]
             for k in range(n_targets):
                 left_t[k] += w[i] * t[i, k]
-            x_here = values[order[p]]
-            x_next = values[order[p + 1]]
+            x_here = sorted_values[p]
+            x_next = sorted_values[p + 1]
             if x_next <= x_here + _FEATURE_THRESHOLD:
                 # no threshold fits between two equal values
                 continue
@@ -207,6 +215,10 @@ def _grow_tree(X, t, w, samples, *, max_depth, min_samples_split, max_features, 
     """Grow one tree depth first, left child first, so node ids follow scikit-learn's preorder."""
     d = X.shape[1]
     n_targets = t.shape[1]
+    # one feature's values contiguous (column-major), as the split search reads them: gathered
+    # from a C-ordered X, every value of a node's column was a separate cache line (a forest of
+    # 30 trees on 20000 × 20 took 10 % longer)
+    X = np.asfortranarray(X)
     feature, threshold, left, right, values, counts, impurities = [], [], [], [], [], [], []
 
     def grow(node_samples, depth):
@@ -576,9 +588,9 @@ class RandomForestClassifier(_Classifier):
         n_samples = X64.shape[0]
         max_features = _resolve_max_features(self.max_features, X64.shape[1])
         t = _one_hot(encoded, classes.shape[0])
-        rng = np.random.default_rng(self.seed)
-        self.estimators_ = []
-        for _ in range(self.n_estimators):
+        X_columns = np.asfortranarray(X64)  # once, for every tree (see _grow_tree)
+
+        def grow(rng):
             if self.bootstrap:
                 # w_i ← how often sample i is drawn in N draws with replacement; the undrawn
                 # (about 37%) get weight 0 and are left out of the tree
@@ -586,10 +598,18 @@ class RandomForestClassifier(_Classifier):
                 samples = np.flatnonzero(w)
             else:
                 w, samples = np.ones(n_samples), np.arange(n_samples)
-            self.estimators_.append(_grow_tree(
-                X64, t, w, samples, max_depth=self.max_depth, min_samples_split=2,
-                max_features=max_features, rng=rng,
-            ))
+            return _grow_tree(X_columns, t, w, samples, max_depth=self.max_depth, min_samples_split=2,
+                              max_features=max_features, rng=rng)
+
+        # every tree draws from a generator of its own, so the forest is the same whichever thread
+        # grows which tree; the split searches release the GIL, so trees grow on all threads at once
+        tree_rngs = np.random.default_rng(self.seed).spawn(self.n_estimators)
+        workers = min(numba.get_num_threads(), self.n_estimators)
+        if workers > 1 and X64.size * self.n_estimators >= PARALLEL_MIN_WORK:
+            with ThreadPoolExecutor(workers) as pool:
+                self.estimators_ = list(pool.map(grow, tree_rngs))
+        else:
+            self.estimators_ = [grow(rng) for rng in tree_rngs]
         self.classes_, self.n_features_in_ = classes, X64.shape[1]
         return self
 
@@ -729,6 +749,7 @@ class GradientBoostingClassifier(_Classifier):
             factor = (n_classes - 1) / n_classes
         rng = np.random.default_rng(self.seed)
         samples, ones = np.arange(n_samples), np.ones(n_samples)
+        X_columns = np.asfortranarray(X64)  # once, for every tree (see _grow_tree)
         scores = np.tile(init, (n_samples, 1))
         self.init_, self.estimators_ = init, []
         self.train_loss_ = np.empty(self.n_estimators)
@@ -740,7 +761,7 @@ class GradientBoostingClassifier(_Classifier):
             for k in range(targets.shape[1]):
                 r_k = np.ascontiguousarray(residual[:, k])
                 tree = _grow_tree(
-                    X64, r_k[:, None], ones, samples, max_depth=self.max_depth,
+                    X_columns, r_k[:, None], ones, samples, max_depth=self.max_depth,
                     min_samples_split=2, max_features=n_features, rng=rng,
                 )
                 leaves = tree.apply(X64)
