@@ -7,6 +7,8 @@ the committed results give.
 
 from __future__ import annotations
 
+import html
+
 from pathlib import Path
 
 NOTES = Path(__file__).resolve().parent / "notes.yml"
@@ -123,6 +125,16 @@ def _goal_table(goals: list[dict]) -> str:
 
 # ---------------------------------------------------------------- every public function
 API_TITLE = "Every public function"
+
+
+def code_name(text: str) -> str:
+    """``text`` as code that a table cell wraps only after a dot or at a space, never mid-name.
+
+    Material lets code break anywhere (``word-break: break-word``), so the browser squeezed the
+    name columns to a few letters (``trees.Gra|dientBoos|ting…`` on a phone); ``glossary-name``
+    (docs/assets/stylesheets/reader.css) turns that off and ``<wbr>`` marks where a name may break.
+    """
+    return '<code class="glossary-name">' + ".<wbr>".join(html.escape(part) for part in text.split(".")) + "</code>"
 LARGE_GOAL, READER_GOAL, GEOMEAN_GOAL = 1.0, 1.0, 1.5
 
 
@@ -139,7 +151,7 @@ def api_goals(api: dict | None) -> list[dict]:
         met = [r for r in timed if r[size]["ratio"] >= goal]
         worst = min(timed, key=lambda r: r[size]["ratio"])
         goals.append({"goal": f"every function ≥ {goal:.1f}× {what}",
-                      "shown": f"{len(met)} of {len(timed)}; worst `{worst['name']}` {worst[size]['ratio']:.2f}×",
+                      "shown": f"{len(met)} of {len(timed)}; worst {code_name(worst['name'])} {worst[size]['ratio']:.2f}×",
                       "met": len(met) == len(timed)})
     if api["geometric_mean"].get("large") is not None:
         mean = api["geometric_mean"]["large"]
@@ -170,7 +182,8 @@ def _api(results: dict, notes: dict) -> str:
                   "| function |" + (" counterpart |" if with_counterpart else "") + " size | ours | theirs | ratio |",
                   "| --- |" + (" --- |" if with_counterpart else "") + " --- | ---: | ---: | ---: |"]
         for row in api["rows"]:
-            cells = [f"`{row['name']}`"] + ([f"{NAMES[row['counterpart']]}: `{row['call']}`"] if with_counterpart else [])
+            cells = [code_name(row["name"])] + ([f"{NAMES[row['counterpart']]}: {code_name(row['call'])}"]
+                                                 if with_counterpart else [])
             t = row.get(size)
             if t:
                 mark = "" if t["ratio"] >= (LARGE_GOAL if size == "large" else READER_GOAL) else " ✗"

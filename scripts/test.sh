@@ -61,17 +61,16 @@ if [ $# -eq 0 ]; then
     # that is shown when both have ended. Each lists its slowest tests, to see where time goes.
     site_tests_log="$PWD/artifacts/site-tests.log"
     # The browser tests end before the others: the convolution and autodiff tests run after them in
-    # this process (a session of their own, selected by module name), so that both processes end
-    # about together rather than one core waiting at the end.
-    moved="test_convolutions or test_autodiff"
+    # this process (a session of their own, marked after_site by tests/conftest.py), so that both
+    # processes end about together rather than one core waiting at the end.
     ( status=0
       python -m pytest tests -m built_site -p no:cacheprovider --durations=15 || status=$?
-      python -m pytest tests -m "not built_site" -k "$moved" -p no:cacheprovider --durations=5 || status=$?
+      python -m pytest tests -m after_site -p no:cacheprovider --durations=5 || status=$?
       exit "$status" ) >"$site_tests_log" 2>&1 &
     site_tests_pid=$!
     trap 'kill "$build_pid" "$site_tests_pid" 2>/dev/null || true; rm -rf "$build_dir"' EXIT
     echo "tests of the built site: started beside the others (log: artifacts/site-tests.log)"
-    python -m pytest tests -m "not built_site" -k "not ($moved)" --durations=15 || test_status=$?
+    python -m pytest tests -m "not built_site and not after_site" --durations=15 || test_status=$?
     site_tests_status=0
     wait "$site_tests_pid" || site_tests_status=$?
     echo "---------------------------------------------------------------- tests of the built site"

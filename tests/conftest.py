@@ -79,6 +79,11 @@ from verification_record import (  # noqa: E402,F401
 )
 
 
+# Modules that scripts/test.sh runs in the built site's process, after its tests (marked
+# ``after_site``): the browser tests end before the other process, and these fill the gap.
+AFTER_SITE_MODULES = {"test_convolutions", "test_autodiff"}
+
+
 @pytest.hookimpl(tryfirst=True)  # the record is made before -k/-m deselect (see the plugin)
 def pytest_collection_modifyitems(session, config, items):
     _record_collected_items(session, config, items)
@@ -89,6 +94,9 @@ def pytest_collection_modifyitems(session, config, items):
     site_modules = {item.module for item in items
                     if "site_dir" in getattr(item, "fixturenames", ()) and getattr(item, "module", None)}
     for item in items:
-        if getattr(item, "module", None) in site_modules:
+        module = getattr(item, "module", None)
+        if module in site_modules:
             item.add_marker(pytest.mark.built_site)
+        elif module is not None and module.__name__.rsplit(".", 1)[-1] in AFTER_SITE_MODULES:
+            item.add_marker(pytest.mark.after_site)
     items.sort(key=lambda item: getattr(item, "module", None) in site_modules)  # stable sort
