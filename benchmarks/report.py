@@ -8,6 +8,7 @@ the committed results give.
 from __future__ import annotations
 
 import html
+import re
 
 from pathlib import Path
 
@@ -127,14 +128,27 @@ def _goal_table(goals: list[dict]) -> str:
 API_TITLE = "Every public function"
 
 
-def code_name(text: str) -> str:
-    """``text`` as code that a table cell wraps only after a dot or at a space, never mid-name.
+def code_name(text: str, *, call: bool = False) -> str:
+    """``text`` as code that a table cell wraps only after a dot (a call's opening bracket too, with
+    ``call``) or at a space, never mid-name.
 
     Material lets code break anywhere (``word-break: break-word``), so the browser squeezed the
     name columns to a few letters (``trees.Gra|dientBoos|ting…`` on a phone); ``glossary-name``
     (docs/assets/stylesheets/reader.css) turns that off and ``<wbr>`` marks where a name may break.
     """
-    return '<code class="glossary-name">' + ".<wbr>".join(html.escape(part) for part in text.split(".")) + "</code>"
+    escaped = html.escape(text).replace(".", ".<wbr>")
+    if call:  # after the bracket that opens a call's arguments, not after "(" of a remark or "()"
+        escaped = re.sub(r"(?<=\w)\((?!\))", "(<wbr>", escaped)
+    return f'<code class="glossary-name">{escaped}</code>'
+
+
+def _function_cell(row: dict, with_counterpart: bool) -> str:
+    """The name, and on the large size's table the counterpart's call under it (one column for both:
+    side by side, the two made the table wider than a desktop's content column)."""
+    name = code_name(row["name"])
+    if not with_counterpart:
+        return name
+    return f"{name}<br>{NAMES[row['counterpart']]}: {code_name(row['call'], call=True)}"
 LARGE_GOAL, READER_GOAL, GEOMEAN_GOAL = 1.0, 1.0, 1.5
 
 
@@ -179,11 +193,10 @@ def _api(results: dict, notes: dict) -> str:
     for size, title in (("large", "At the large size (the loop's cost)"), ("reader", "At the reader's size (the call's cost)")):
         with_counterpart = size == "large"
         lines += [f"**{title}**", "",
-                  "| function |" + (" counterpart |" if with_counterpart else "") + " size | ours | theirs | ratio |",
-                  "| --- |" + (" --- |" if with_counterpart else "") + " --- | ---: | ---: | ---: |"]
+                  "| function" + (" and counterpart" if with_counterpart else "") + " | size | ours | theirs | ratio |",
+                  "| --- | --- | ---: | ---: | ---: |"]
         for row in api["rows"]:
-            cells = [code_name(row["name"])] + ([f"{NAMES[row['counterpart']]}: {code_name(row['call'])}"]
-                                                 if with_counterpart else [])
+            cells = [_function_cell(row, with_counterpart)]
             t = row.get(size)
             if t:
                 mark = "" if t["ratio"] >= (LARGE_GOAL if size == "large" else READER_GOAL) else " ✗"

@@ -149,7 +149,8 @@ def test_every_row_is_checked_equal_and_timed_in_the_quick_run(quick):
     for row in table["rows"]:
         assert row["reader"]["check"]["passed"] is True and row["large"] is None  # quick: reader's size only
         assert row["reader"]["ours_s"] > 0 and row["reader"]["theirs_s"] > 0
-        assert f"| {report.code_name(row['name'])} |" in page
+        assert f"| {report.code_name(row['name'])} |" in page  # the reader's size table
+        assert f"| {report.code_name(row['name'])}<br>" in page  # the large size's, with the counterpart
     assert "ratio = the counterpart's median time ÷ ours" in page
 
 
