@@ -37,6 +37,7 @@ from glossary_dl._vector_math import (
     exp_nonpositive32,
     mills_gap32,
     normal_tail32,
+    row_max,
     tanh_real,
 )
 from glossary_dl._validation import (
@@ -330,9 +331,7 @@ def _tanh_grad_fast_loop(x, grad_out, grad_in):
 def _softmax_fast_loop(x, s):
     zero = s.dtype.type(0.0)  # sums in the arithmetic of x, at the full SIMD width for float32
     for row in range(x.shape[0]):
-        x_max = x[row, 0]
-        for j in range(1, x.shape[1]):
-            x_max = max(x_max, x[row, j])
+        x_max = row_max(x, row)
         # each e^{x_j − x^max} computed once, kept in s's row while Z sums it
         total = zero
         for j in range(x.shape[1]):

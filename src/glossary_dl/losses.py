@@ -32,7 +32,7 @@ from glossary_dl._validation import (
     check_same_shape,
     checked_without_finiteness,
 )
-from glossary_dl._vector_math import exp_nonpositive, log1p_unit
+from glossary_dl._vector_math import exp_nonpositive, log1p_unit, row_max
 
 __all__ = [
     "mean_squared_error",
@@ -446,9 +446,7 @@ def categorical_crossentropy_grad(y_true, y_pred, from_logits=False):
 def _log_sum_exp_row(z, m):
     n_classes = z.shape[1]
     # z^max_m = max_k z_mk, so that every exponent below is ≤ 0
-    z_max = float(z[m, 0])
-    for k in range(1, n_classes):
-        z_max = max(z_max, float(z[m, k]))
+    z_max = float(row_max(z, m))
     # Σ_k e^{z_mk − z^max_m} ∈ [1, C]
     total = 0.0
     for k in range(n_classes):
