@@ -514,40 +514,55 @@ def measure_row(row: Row, large: bool, budget_s: float, rounds: int, seed: int =
 
 
 def run(budget_s: float = 1.0, rounds: int = 5, only: str | None = None, sizes=("reader", "large"),
-        say=print) -> dict:
-    """Measure every row at the given sizes; ``only`` keeps the rows whose name contains it."""
+        passes: int = 1, say=print) -> dict:
+    """Measure every row at the given sizes, ``passes`` times over the whole table; ``only`` keeps
+    the rows whose name contains it.
+
+    A row's figures are those of its median pass (by ratio), with every pass's ratio beside them: a
+    row near 1.0× moved by up to 0.4 between two runs an hour apart, which one pass cannot show.
+    """
     import numba
 
+    selected = [row for row in rows() if not only or only in row.name]
+    measured = {row.name: {label: [] for label in sizes} for row in selected}
+    for done in range(passes):
+        if passes > 1:
+            say(f"  pass {done + 1} of {passes}")
+        for row in selected:
+            for label in sizes:
+                # the reader's size on one thread for both: ours runs there on the calling thread
+                # (PARALLEL_MIN_WORK), and PyTorch's pool, woken for every call under
+                # OMP_WAIT_POLICY=PASSIVE, took 60–110 µs of a tanh, softmax or mm of 320 values
+                with threads(1) if label == "reader" else contextlib.nullcontext():
+                    measured[row.name][label].append(measure_row(row, label == "large", budget_s, rounds))
+            say(f"  {row.name:45s} " + "   ".join(
+                f"{label} {m['ours_s'] * 1e6:9.1f} µs vs {m['theirs_s'] * 1e6:9.1f} µs ({m['ratio']:.2f}×)"
+                for label, m in ((label, measured[row.name][label][-1]) for label in sizes)))
     table = []
-    for row in rows():
-        if only and only not in row.name:
-            continue
+    for row in selected:
         entry = {"name": row.name, "counterpart": row.counterpart, "call": row.call,
                  "sizes": {"reader": row.sizes[0], "large": row.sizes[1]}}
         for label in ("reader", "large"):
-            if label not in sizes:
-                entry[label] = None
-                continue
-            # the reader's size on one thread for both: ours runs there on the calling thread
-            # (PARALLEL_MIN_WORK), and PyTorch's pool, woken for every call under
-            # OMP_WAIT_POLICY=PASSIVE, took 60–110 µs of a tanh, softmax or mm of 320 values
-            with threads(1) if label == "reader" else contextlib.nullcontext():
-                entry[label] = measure_row(row, label == "large", budget_s, rounds)
-        say(f"  {row.name:45s} " + "   ".join(
-            f"{label} {entry[label]['ours_s'] * 1e6:9.1f} µs vs {entry[label]['theirs_s'] * 1e6:9.1f} µs "
-            f"({entry[label]['ratio']:.2f}×)" for label in sizes))
+            entry[label] = _median_pass(measured[row.name][label]) if label in sizes else None
         table.append(entry)
     large = [e["large"]["ratio"] for e in table if e["large"]]
     reader = [e["reader"]["ratio"] for e in table if e["reader"]]
     return {
         "id": "public-api", "title": "Every public function",
         "threads": numba.get_num_threads(),
+        "passes": passes,
         "rows": table,
         "geometric_mean": {"large": _geomean(large), "reader": _geomean(reader)},
         "worst": {size: min((e for e in table if e[size]), key=lambda e: e[size]["ratio"])["name"]
                   if size in sizes and table else None for size in ("reader", "large")},
         "timed_elsewhere": TIMED_ELSEWHERE, "not_timed": NOT_TIMED,
     }
+
+
+def _median_pass(passes: list[dict]) -> dict:
+    """The pass with the median ratio (the lower middle one for an even count), and every ratio."""
+    middle = sorted(passes, key=lambda m: m["ratio"])[(len(passes) - 1) // 2]
+    return {**middle, "pass_ratios": [m["ratio"] for m in passes]}
 
 
 def _geomean(values: list[float]) -> float | None:

@@ -174,6 +174,19 @@ def api_goals(api: dict | None) -> list[dict]:
     return goals
 
 
+def _passes_sentence(api: dict) -> str:
+    passes = api.get("passes", 1)
+    if passes < 2:
+        return ""
+    return (f" The whole table was timed {passes} times over, a few minutes apart; each row shows its median run"
+            f" (times and ratio), and under the ratio the lowest and highest of its {passes} ratios.")
+
+
+def _pass_range(timing: dict) -> str:
+    ratios = timing.get("pass_ratios", [])
+    return f"<br>{min(ratios):.2f}–{max(ratios):.2f}" if len(ratios) > 1 else ""
+
+
 def _api(results: dict, notes: dict) -> str:
     api = results.get("api")
     if not api:
@@ -188,7 +201,8 @@ def _api(results: dict, notes: dict) -> str:
         f"{api['threads']} thread(s) at the large size and on one at the reader's size, where ours runs on the "
         "calling thread anyway (a waking thread pool costs more than such a call: PyTorch's took 60–110 µs "
         "of a `tanh`, `softmax` or `mm` of 320 values on two threads). "
-        "**ratio = the counterpart's median time ÷ ours** (above 1: ours is faster), as everywhere on this page.", "",
+        "**ratio = the counterpart's median time ÷ ours** (above 1: ours is faster), as everywhere on this page."
+        + _passes_sentence(api), "",
     ]
     # one table per size: ten columns side by side did not fit a desktop's content column (the large
     # size's ratio, the one the goals are about, sat behind a horizontal scroll)
@@ -202,7 +216,8 @@ def _api(results: dict, notes: dict) -> str:
             t = row.get(size)
             if t:
                 mark = "" if t["ratio"] >= (LARGE_GOAL if size == "large" else READER_GOAL) else " ✗"
-                cells += [row["sizes"][size], seconds(t["ours_s"]), seconds(t["theirs_s"]), f"{t['ratio']:.2f}×{mark}"]
+                cells += [row["sizes"][size], seconds(t["ours_s"]), seconds(t["theirs_s"]),
+                          f"{t['ratio']:.2f}×{mark}{_pass_range(t)}"]
             else:
                 cells += [row["sizes"][size], "—", "—", "not timed (quick mode)"]
             lines.append("| " + " | ".join(cells) + " |")

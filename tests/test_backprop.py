@@ -408,3 +408,24 @@ def test_keras_layout_backward_equals_the_pages_loop(n_out, with_grad_x, dtype, 
     _dense_backward_keras_loop(x, kernel, 1.001 * delta, *wrong, with_grad_x)
     with pytest.raises(AssertionError):
         assert_reassociated_sums_agree(wrong[1], page[1].T, abs_x.T @ abs_delta, 70, dtype)
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("target", ["x", "kernel", "bias", "grad_out"])
+def test_dense_refuses_a_non_finite_value_in_any_argument(target, value, dtype, rng):
+    """The inputs are not scanned first: a finite result proves them finite. Each bad value sits
+    where it meets zeros (a zero column of x under an inf of W, a zero row of δ over one of x), the
+    place where a mask or a product with 0 could hide it."""
+    x = rng.standard_normal((5, 4)).astype(dtype)
+    kernel = rng.standard_normal((4, 3)).astype(dtype)
+    bias = rng.standard_normal(3).astype(dtype)
+    grad_out = rng.standard_normal((5, 3)).astype(dtype)
+    x[:, 2] = 0.0
+    grad_out[1] = 0.0
+    arrays = {"x": x, "kernel": kernel, "bias": bias, "grad_out": grad_out}
+    arrays[target][(1, 2)[: arrays[target].ndim]] = value
+    with pytest.raises(ValueError, match=f"^{target} must contain only finite"):
+        if target != "grad_out":
+            dense_forward(x, kernel, bias)
+        if target != "bias":
+            dense_backward(x, kernel, grad_out)

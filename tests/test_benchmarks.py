@@ -154,6 +154,26 @@ def test_every_row_is_checked_equal_and_timed_in_the_quick_run(quick):
     assert "ratio = the counterpart's median time ÷ ours" in page
 
 
+def test_each_row_reports_its_median_pass_and_every_pass_ratio(quick):
+    results, out = quick
+    table = results["api"]
+    assert table["passes"] == 2  # the quick run times the table twice, as the full run three times
+    page = (out / "performance.md").read_text(encoding="utf-8")
+    assert "timed 2 times over" in page
+    for row in table["rows"]:
+        timing = row["reader"]
+        assert len(timing["pass_ratios"]) == 2
+        assert timing["ratio"] == min(timing["pass_ratios"])  # the lower middle of two
+        assert timing["ratio"] == pytest.approx(timing["theirs_s"] / timing["ours_s"])
+        low, high = min(timing["pass_ratios"]), max(timing["pass_ratios"])
+        assert f"<br>{low:.2f}–{high:.2f}" in page
+
+
+def test_the_median_pass_is_the_middle_one():
+    passes = [{"ratio": r, "ours_s": 1.0, "theirs_s": r} for r in (1.3, 0.9, 1.1)]
+    assert api._median_pass(passes) == {"ratio": 1.1, "ours_s": 1.0, "theirs_s": 1.1, "pass_ratios": [1.3, 0.9, 1.1]}
+
+
 def test_a_row_that_computes_something_else_stops_the_run():
     row = api.rows()[0]
     wrong = api.Row(row.name, row.counterpart, row.call, row.make, lambda d: row.ours(d) + 1.0, row.theirs)

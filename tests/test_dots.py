@@ -70,6 +70,24 @@ def test_dots_loop_same_result_on_one_thread_and_all(rng):
     np.testing.assert_array_equal(parallel, serial)  # each entry is summed by one thread alone
 
 
+# (loop, left operand's shape, right operand's shape): the right one is bᵀ for _dots_loop, the rows
+# for _weighted_rows_loop; 8 rows of the left operand are below PARALLEL_MIN_WORK, all of them above
+SMALL_AND_LARGE = [(_dots_loop, (64, 300), (48, 300), 48), (_weighted_rows_loop, (4000, 10), (10, 70), 70)]
+
+
+@pytest.mark.parametrize("loop, left, right, n_cols", SMALL_AND_LARGE, ids=["dots", "weighted_rows"])
+def test_small_products_stay_on_the_calling_thread_with_the_same_sums(loop, left, right, n_cols, rng, dtype):
+    """Below PARALLEL_MIN_WORK the loops run their tasks in a plain loop (no parallel launch); each
+    entry is still summed by the same code, so a small product equals the same rows of a large one."""
+    a = rng.standard_normal(left).astype(dtype)
+    b = rng.standard_normal(right).astype(dtype)
+    assert 8 * n_cols * left[1] < PARALLEL_MIN_WORK <= left[0] * n_cols * left[1]
+    large, small = np.empty((left[0], n_cols), dtype), np.empty((8, n_cols), dtype)
+    loop(a, b, large)
+    loop(a[:8], b, small)
+    np.testing.assert_array_equal(small, large[:8])
+
+
 def test_threads_for_restores_the_thread_count():
     before = numba.get_num_threads()
     with threads_for(PARALLEL_MIN_WORK - 1):

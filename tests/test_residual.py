@@ -155,3 +155,24 @@ W1, B1, W2, B2 = np.ones((3, 4)), np.zeros(4), np.ones((4, 3)), np.zeros(3)
 def test_bad_input_is_refused_with_a_clear_message(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("target", ["x", "kernel1", "bias1", "kernel2", "bias2", "grad_out"])
+def test_a_non_finite_value_in_any_argument_is_refused(target, value, dtype, rng):
+    """The parameters are not scanned first: finite z_1 and s prove them finite. Here every
+    hidden unit is off (b_1 very negative, so h = 0) and the output ReLU too (s < 0): a NaN behind
+    either ReLU must still be found, and one in δ (which the masks would zero) is scanned."""
+    x = rng.standard_normal((5, 4)).astype(dtype)
+    kernel1, _, kernel2, _ = block_params(rng, 4, 3, dtype)
+    bias1 = np.full(3, -100.0, dtype)
+    bias2 = np.full(4, -100.0, dtype)
+    grad_out = rng.standard_normal((5, 4)).astype(dtype)
+    arrays = {"x": x, "kernel1": kernel1, "bias1": bias1, "kernel2": kernel2, "bias2": bias2,
+              "grad_out": grad_out}
+    arrays[target][(1, 2)[: arrays[target].ndim]] = value
+    params = [arrays[k] for k in ("x", "kernel1", "bias1", "kernel2", "bias2")]
+    with pytest.raises(ValueError, match=f"^{target} must contain only finite"):
+        if target != "grad_out":
+            residual_dense_block_forward(*params)
+        residual_dense_block_backward(*params, grad_out)

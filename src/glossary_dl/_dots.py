@@ -26,6 +26,7 @@ import numpy as np
 from numba import njit, prange
 
 from glossary_dl._copies import _batched_transpose_loop
+from glossary_dl._parallel import PARALLEL_MIN_WORK
 
 # Safe fast-math: reorder and fuse, but keep NaN/inf semantics (no "nnan", "ninf", "fast").
 _FASTMATH = {"reassoc", "contract", "nsz"}
@@ -94,18 +95,41 @@ def _block_dots(a, b, i0, j0, j_start, out):
 # --8<-- [end:block_dots]
 
 
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+def _dots_task(a, b, c, task, n_blocks):
+    """Task ``task`` of c ← a·bᵀ: the block of 4 rows (task mod n_blocks) × the panel (task div n_blocks)."""
+    i0 = (task % n_blocks) * TILE
+    j0 = (task // n_blocks) * PANEL
+    piece = c[i0:min(i0 + TILE, c.shape[0]), j0:min(j0 + PANEL, c.shape[1])]
+    _block_dots(a, b, i0, j0, j0, piece)
+
+
 @njit(cache=True, parallel=True, fastmath=_FASTMATH, error_model="numpy")
 def _dots_loop(a, b, c):
     """c ← a·bᵀ, i.e. c[i, j] = Σ_k a[i, k]·b[j, k]; (panel, block) tasks run in parallel."""
     n_rows, n_cols = c.shape
     n_blocks = (n_rows + TILE - 1) // TILE
-    n_panels = (n_cols + PANEL - 1) // PANEL
-    # consecutive tasks share a panel of b (a thread gets a run of them), so it stays in cache
-    for task in prange(n_panels * n_blocks):
-        i0 = (task % n_blocks) * TILE
-        j0 = (task // n_blocks) * PANEL
-        piece = c[i0:min(i0 + TILE, n_rows), j0:min(j0 + PANEL, n_cols)]
-        _block_dots(a, b, i0, j0, j0, piece)
+    n_tasks = (n_cols + PANEL - 1) // PANEL * n_blocks
+    if n_rows * n_cols * a.shape[1] < PARALLEL_MIN_WORK:
+        # a small product on the calling thread: launching a parallel loop costs about a
+        # microsecond even on one thread, more than a 32 × 10 · 10 × 16 product
+        for task in range(n_tasks):
+            _dots_task(a, b, c, task, n_blocks)
+    else:
+        # consecutive tasks share a panel of b (a thread gets a run of them), so it stays in cache
+        for task in prange(n_tasks):
+            _dots_task(a, b, c, task, n_blocks)
+
+
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+def _weighted_row(weights, rows, out, n):
+    """out[n, :] ← Σ_j weights[n, j]·rows[j, :], j in order."""
+    for i in range(out.shape[1]):
+        out[n, i] = 0.0
+    for j in range(weights.shape[1]):
+        w = weights[n, j]
+        for i in range(out.shape[1]):
+            out[n, i] += w * rows[j, i]
 
 
 @njit(cache=True, parallel=True, fastmath=_FASTMATH, error_model="numpy")
@@ -116,13 +140,12 @@ def _weighted_rows_loop(weights, rows, out):
     of out is built from contiguous rows of ``rows``, and the tile's four-way reuse would not pay
     for transposing ``rows`` first.
     """
-    for n in prange(out.shape[0]):
-        for i in range(out.shape[1]):
-            out[n, i] = 0.0
-        for j in range(weights.shape[1]):
-            w = weights[n, j]
-            for i in range(out.shape[1]):
-                out[n, i] += w * rows[j, i]
+    if out.size * weights.shape[1] < PARALLEL_MIN_WORK:
+        for n in range(out.shape[0]):
+            _weighted_row(weights, rows, out, n)
+    else:
+        for n in prange(out.shape[0]):
+            _weighted_row(weights, rows, out, n)
 
 
 @njit(cache=True)

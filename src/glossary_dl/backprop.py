@@ -22,7 +22,7 @@ import numpy as np
 from numba import njit, prange
 
 from glossary_dl._dots import _FASTMATH, _dots_loop, _transposed, _weighted_rows_loop
-from glossary_dl._parallel import threads_for
+from glossary_dl._parallel import PARALLEL_MIN_WORK, threads_for
 from glossary_dl._vector_math import exp_nonpositive
 from glossary_dl.activations import _RELU_GRAD, _map, _relu_backward_loop, _relu_forward_loop, relu
 from glossary_dl._validation import (
@@ -31,6 +31,7 @@ from glossary_dl._validation import (
     check_float_dtype,
     check_int,
     checked_without_finiteness,
+    recheck_if_not_finite,
 )
 
 __all__ = [
@@ -56,14 +57,24 @@ __all__ = [
 # in a state that crashes the next process that loads it (numba issue #8578; tests/test_hostile.py
 # holds the rule for every loop and replays the sequence that crashed).
 # --8<-- [start:dense_forward_loop]
+@njit(cache=True)
+def _add_bias_to_row(z, bias, n):
+    for j in range(z.shape[1]):
+        # z_{n,j} ← z_{n,j} + b_j
+        z[n, j] += bias[j]
+
+
 @njit(cache=True, parallel=True)
 def _dense_forward_loop(x, kernel_t, bias, z):
     # z_{n,j} ← Σ_i x_{n,i}·W_{i,j}   (row n of X · row j of Wᵀ, 4 × 3 entries at a time)
     _dots_loop(x, kernel_t, z)
-    # z_{n,j} ← z_{n,j} + b_j
-    for n in prange(z.shape[0]):
-        for j in range(z.shape[1]):
-            z[n, j] += bias[j]
+    # a small layer on the calling thread: a parallel loop's launch would cost more than it
+    if z.size < PARALLEL_MIN_WORK:
+        for n in range(z.shape[0]):
+            _add_bias_to_row(z, bias, n)
+    else:
+        for n in prange(z.shape[0]):
+            _add_bias_to_row(z, bias, n)
 # --8<-- [end:dense_forward_loop]
 
 
@@ -72,6 +83,14 @@ _SHORT_DEPTH = 32
 
 
 # --8<-- [start:dense_backward_loop]
+@njit(cache=True)
+def _bias_gradient_entry(delta, grad_bias, j):
+    grad_bias[j] = 0.0
+    for n in range(delta.shape[0]):
+        # ∂L/∂b_j ← Σ_n δ_{n,j}
+        grad_bias[j] += delta[n, j]
+
+
 @njit(cache=True, parallel=True)
 def _dense_backward_loop(x, kernel_t, delta, grad_x, grad_kernel_t, grad_bias, with_grad_x):
     if with_grad_x and kernel_t.shape[0] < _SHORT_DEPTH:
@@ -83,11 +102,13 @@ def _dense_backward_loop(x, kernel_t, delta, grad_x, grad_kernel_t, grad_bias, w
     # (∂L/∂W)_{i,j} ← Σ_n x_{n,i}·δ_{n,j}, stored as its transpose like the kernel:
     # (∂L/∂Wᵀ)_{j,i} = row j of δᵀ · row i of Xᵀ
     _dots_loop(_transposed(delta), _transposed(x), grad_kernel_t)
-    # ∂L/∂b_j ← Σ_n δ_{n,j}   (the bias is added to every row, so its gradient sums over the batch)
-    for j in prange(grad_bias.size):
-        grad_bias[j] = 0.0
-        for n in range(delta.shape[0]):
-            grad_bias[j] += delta[n, j]
+    # ∂L/∂b ← Σ_n δ_n   (the bias is added to every row, so its gradient sums over the batch)
+    if delta.size < PARALLEL_MIN_WORK:
+        for j in range(grad_bias.size):
+            _bias_gradient_entry(delta, grad_bias, j)
+    else:
+        for j in prange(grad_bias.size):
+            _bias_gradient_entry(delta, grad_bias, j)
 # --8<-- [end:dense_backward_loop]
 
 
@@ -133,16 +154,17 @@ def _as_matching(
     array = as_float_array(value, name, ndim=len(shape), finite=finite)
     if isinstance(value, np.ndarray) and array.dtype != dtype:
         raise TypeError(f"{name} must have the same dtype as {like} ({dtype}), got {array.dtype}")
-    # astype, not np.ascontiguousarray: the latter turns a 0-d array into shape (1,)
-    array = array.astype(dtype, order="C", copy=False)
+    if array.dtype != dtype:
+        # astype, not np.ascontiguousarray: the latter turns a 0-d array into shape (1,)
+        array = array.astype(dtype, order="C", copy=False)
     if array.shape != shape:
         raise ValueError(f"{name} must have shape {shape}, got {array.shape}")
     return array
 
 
-def _check_dense(x, kernel, bias_or_grad, third_name: str, third_shape):
-    x = as_float_array(x, "x", ndim=2)
-    kernel = as_float_array(kernel, "kernel", ndim=2)
+def _check_dense(x, kernel, bias_or_grad, third_name: str, third_shape, *, finite: bool = True):
+    x = as_float_array(x, "x", ndim=2, finite=finite)
+    kernel = as_float_array(kernel, "kernel", ndim=2, finite=finite)
     if isinstance(kernel, np.ndarray) and kernel.dtype != x.dtype:
         raise TypeError(f"kernel must have the same dtype as x ({x.dtype}), got {kernel.dtype}")
     if kernel.shape[0] != x.shape[1]:
@@ -150,8 +172,16 @@ def _check_dense(x, kernel, bias_or_grad, third_name: str, third_shape):
             f"kernel must have shape (n_in, n_out) with n_in = x.shape[1] = {x.shape[1]}, "
             f"got kernel shape {kernel.shape}"
         )
-    third = _as_matching(bias_or_grad, third_name, x.dtype, third_shape(x, kernel), "x")
+    third = _as_matching(bias_or_grad, third_name, x.dtype, third_shape(x, kernel), "x", finite=finite)
     return x, kernel, third
+
+
+def _forward_arguments(x, kernel, bias, *, finite: bool):
+    return _check_dense(x, kernel, bias, "bias", lambda x, k: (k.shape[1],), finite=finite)
+
+
+def _backward_arguments(x, kernel, grad_out, *, finite: bool):
+    return _check_dense(x, kernel, grad_out, "grad_out", lambda x, k: (x.shape[0], k.shape[1]), finite=finite)
 
 
 # ---------------------------------------------------------------- public functions
@@ -189,9 +219,13 @@ def dense_forward(x, kernel, bias):
     \qquad\text{that is}\qquad Z = XW + b .
     $$
     """
-    x, kernel, bias = _check_dense(x, kernel, bias, "bias", lambda x, k: (k.shape[1],))
+    # a NaN or inf in row n of x reaches row n of z, one in column j of W or in b_j column j: the
+    # inputs are scanned only when z is not finite (and W, the largest, never when it is)
+    values = (x, kernel, bias)
+    x, kernel, bias = checked_without_finiteness(_forward_arguments, *values)
     z = np.empty((x.shape[0], kernel.shape[1]), dtype=x.dtype)
     _dense_forward(x, kernel, bias, z)
+    recheck_if_not_finite(z, _forward_arguments, *values)
     return z
 
 
@@ -237,10 +271,14 @@ def dense_backward(x, kernel, grad_out):
 
     The bias does not enter the gradients, so it is not an argument.
     """
-    x, kernel, grad_out = _check_dense(
-        x, kernel, grad_out, "grad_out", lambda x, k: (x.shape[0], k.shape[1])
-    )
-    return _dense_backward(x, kernel, grad_out, with_grad_x=True)
+    # a NaN or inf in x reaches ∂L/∂W, one in W reaches ∂L/∂x, one in δ ∂L/∂b: the inputs are
+    # scanned only when a gradient is not finite
+    values = (x, kernel, grad_out)
+    x, kernel, grad_out = checked_without_finiteness(_backward_arguments, *values)
+    gradients = _dense_backward(x, kernel, grad_out, with_grad_x=True)
+    for gradient in gradients:
+        recheck_if_not_finite(gradient, _backward_arguments, *values)
+    return gradients
 
 
 def _dense_forward(x, kernel, bias, z):
@@ -253,8 +291,7 @@ def _dense_backward(x, kernel, delta, *, with_grad_x: bool):
     grad_x = np.empty(x.shape if with_grad_x else (0, 0), dtype=x.dtype)
     grad_kernel = np.empty(kernel.shape, dtype=x.dtype)
     grad_bias = np.empty(kernel.shape[1], dtype=x.dtype)
-    with threads_for(x.shape[0] * kernel.shape[0] * kernel.shape[1]):
-        _dense_backward_keras_loop(x, kernel, delta, grad_x, grad_kernel, grad_bias, with_grad_x)
+    _dense_backward_keras_loop(x, kernel, delta, grad_x, grad_kernel, grad_bias, with_grad_x)
     return (grad_x if with_grad_x else None), grad_kernel, grad_bias
 
 
@@ -273,17 +310,19 @@ def _dense_backward_keras_loop(x, kernel, delta, grad_x, grad_kernel, grad_bias,
         _dots_loop(delta, kernel, grad_x)
     # (∂L/∂W)_{i,j} ← Σ_n x_{n,i}·δ_{n,j}   (row i of Xᵀ · row j of δᵀ)
     _dots_loop(_transposed(x), _transposed(delta), grad_kernel)
-    # ∂L/∂b_j ← Σ_n δ_{n,j}
-    for j in prange(grad_bias.size):
-        grad_bias[j] = 0.0
-        for n in range(delta.shape[0]):
-            grad_bias[j] += delta[n, j]
+    # ∂L/∂b ← Σ_n δ_n
+    if delta.size < PARALLEL_MIN_WORK:
+        for j in range(grad_bias.size):
+            _bias_gradient_entry(delta, grad_bias, j)
+    else:
+        for j in prange(grad_bias.size):
+            _bias_gradient_entry(delta, grad_bias, j)
 
 
 def _dense_forward_t(x, kernel_t, bias, z):
     """z ← xW + b for a kernel held transposed, kernel_t = Wᵀ of shape (n_out, n_in), C-contiguous."""
-    with threads_for(x.shape[0] * kernel_t.shape[0] * kernel_t.shape[1]):
-        _dense_forward_loop(x, kernel_t, bias, z)
+    # each loop inside takes the calling thread alone for a small layer (see _dots_loop)
+    _dense_forward_loop(x, kernel_t, bias, z)
 
 
 def _dense_backward_t(x, kernel_t, delta, *, with_grad_x: bool):
@@ -291,8 +330,7 @@ def _dense_backward_t(x, kernel_t, delta, *, with_grad_x: bool):
     grad_x = np.empty(x.shape if with_grad_x else (0, 0), dtype=x.dtype)
     grad_kernel_t = np.empty(kernel_t.shape, dtype=x.dtype)
     grad_bias = np.empty(kernel_t.shape[0], dtype=x.dtype)
-    with threads_for(x.shape[0] * kernel_t.shape[0] * kernel_t.shape[1]):
-        _dense_backward_loop(x, kernel_t, delta, grad_x, grad_kernel_t, grad_bias, with_grad_x)
+    _dense_backward_loop(x, kernel_t, delta, grad_x, grad_kernel_t, grad_bias, with_grad_x)
     return (grad_x if with_grad_x else None), grad_kernel_t, grad_bias
 
 

@@ -16,7 +16,12 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from glossary_dl._validation import as_float_array
+from glossary_dl._validation import (
+    all_finite,
+    as_float_array,
+    checked_without_finiteness,
+    recheck_if_not_finite,
+)
 from glossary_dl.backprop import (
     _as_matching,
     _dense_backward,
@@ -51,20 +56,37 @@ def _residual_grad_loop(delta_s, grad_through_f, grad_x):
 
 
 # ---------------------------------------------------------------- validation
-def _check_block(x, kernel1, bias1, kernel2, bias2):
-    x = as_float_array(x, "x", ndim=2)
+def _check_block(x, kernel1, bias1, kernel2, bias2, *, finite: bool = True):
+    x = as_float_array(x, "x", ndim=2, finite=finite)
     n_features = x.shape[1]
-    kernel1 = as_float_array(kernel1, "kernel1", ndim=2)
+    kernel1 = as_float_array(kernel1, "kernel1", ndim=2, finite=finite)
     if kernel1.shape[0] != n_features:
         raise ValueError(
             f"kernel1 must have shape (d, h) with d = x.shape[1] = {n_features}, got {kernel1.shape}"
         )
     n_hidden = kernel1.shape[1]
-    kernel1 = _as_matching(kernel1, "kernel1", x.dtype, (n_features, n_hidden), "x")
-    bias1 = _as_matching(bias1, "bias1", x.dtype, (n_hidden,), "x")
-    kernel2 = _as_matching(kernel2, "kernel2", x.dtype, (n_hidden, n_features), "x")
-    bias2 = _as_matching(bias2, "bias2", x.dtype, (n_features,), "x")
+    kernel1 = _as_matching(kernel1, "kernel1", x.dtype, (n_features, n_hidden), "x", finite=finite)
+    bias1 = _as_matching(bias1, "bias1", x.dtype, (n_hidden,), "x", finite=finite)
+    kernel2 = _as_matching(kernel2, "kernel2", x.dtype, (n_hidden, n_features), "x", finite=finite)
+    bias2 = _as_matching(bias2, "bias2", x.dtype, (n_features,), "x", finite=finite)
     return x, kernel1, bias1, kernel2, bias2
+
+
+def _check_block_and_grad(x, kernel1, bias1, kernel2, bias2, grad_out, *, finite: bool = True):
+    x, kernel1, bias1, kernel2, bias2 = _check_block(x, kernel1, bias1, kernel2, bias2, finite=finite)
+    grad_out = _as_matching(grad_out, "grad_out", x.dtype, x.shape, "x", finite=finite)
+    return x, kernel1, bias1, kernel2, bias2, grad_out
+
+
+def _refuse_if_not_finite(z1, s, check, values) -> None:
+    """The full check (the scans for NaN and inf included) when z_1 or s is not finite.
+
+    A NaN or inf in x, W_1 or b_1 reaches z_1 = x·W_1 + b_1, and one in W_2 or b_2 reaches
+    s = x + h·W_2 + b_2 even where h = 0 (0·inf and 0·NaN are NaN): finite z_1 and s prove finite
+    parameters, so they are not scanned first. (Not y: the ReLU turns a NaN into 0.)
+    """
+    recheck_if_not_finite(z1, check, *values)
+    recheck_if_not_finite(s, check, *values)
 
 
 def _forward(x, kernel1, bias1, kernel2, bias2):
@@ -124,8 +146,11 @@ def residual_dense_block_forward(x, kernel1, bias1, kernel2, bias2):
     s = x + F(x), \quad y = \operatorname{relu}(s) .
     $$
     """
-    x, kernel1, bias1, kernel2, bias2 = _check_block(x, kernel1, bias1, kernel2, bias2)
-    return _forward(x, kernel1, bias1, kernel2, bias2)[3]
+    values = (x, kernel1, bias1, kernel2, bias2)
+    x, kernel1, bias1, kernel2, bias2 = checked_without_finiteness(_check_block, *values)
+    z1, _, s, y = _forward(x, kernel1, bias1, kernel2, bias2)
+    _refuse_if_not_finite(z1, s, _check_block, values)
+    return y
 
 
 def residual_dense_block_backward(x, kernel1, bias1, kernel2, bias2, grad_out):
@@ -171,9 +196,13 @@ def residual_dense_block_backward(x, kernel1, bias1, kernel2, bias2, grad_out):
     \sum_n \delta_{1,n}$. The term $\delta_s$ in $\partial L / \partial x$ is the identity path:
     however small $\delta_1 W_1^\top$ becomes, the gradient reaches $x$ undiminished by $F$.
     """
-    x, kernel1, bias1, kernel2, bias2 = _check_block(x, kernel1, bias1, kernel2, bias2)
-    grad_out = _as_matching(grad_out, "grad_out", x.dtype, x.shape, "x")
+    values = (x, kernel1, bias1, kernel2, bias2, grad_out)
+    x, kernel1, bias1, kernel2, bias2, grad_out = checked_without_finiteness(_check_block_and_grad, *values)
+    # δ is scanned: the ReLUs' masks would hide a NaN in it where s ≤ 0
+    if not all_finite(grad_out):
+        _check_block_and_grad(*values, finite=True)
     z1, h, s, _ = _forward(x, kernel1, bias1, kernel2, bias2)
+    _refuse_if_not_finite(z1, s, _check_block_and_grad, values)
     # --8<-- [start:residual_backward]
     # δ_s = δ ⊙ 1[s > 0]   (through the final ReLU)
     delta_s = np.empty_like(s)

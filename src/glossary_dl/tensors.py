@@ -417,13 +417,17 @@ def _matrix_vector_dot_loop(A, x, out):
 def _matrix_dot_loop(A, B, out):
     n_rows, n_inner = A.shape
     n_cols = B.shape[1]
-    # i-k-j order: the inner loop walks row k of B and row i of C, both contiguous
+    row = np.empty(n_cols)  # the float64 sums of one row of C, whatever the input dtype
+    # i-k-j order: the inner loop walks row k of B and the row of sums, both contiguous
     for i in range(n_rows):
+        row[:] = 0.0
         for k in range(n_inner):
             a_ik = np.float64(A[i, k])
             for j in range(n_cols):
                 # C_ij ← C_ij + A_ik·B_kj, so that in the end C_ij = Σ_k A_ik·B_kj
-                out[i, j] += a_ik * np.float64(B[k, j])
+                row[j] += a_ik * np.float64(B[k, j])
+        for j in range(n_cols):
+            out[i, j] = row[j]  # rounded once, to out's dtype
 # --8<-- [end:dot_loops]
 
 
@@ -602,15 +606,16 @@ def matrix_dot(A, B):
     # inputs are scanned only when C is not finite
     A_value, B_value = A, B
     A, B = checked_without_finiteness(_checked_matrices, A_value, B_value)
-    out = np.zeros((A.shape[0], B.shape[1]), dtype=np.float64)
-    work = A.shape[0] * A.shape[1] * B.shape[1]
-    if work < PARALLEL_MIN_WORK:
-        _matrix_dot_loop(A, B, out)
+    if A.shape[0] * A.shape[1] * B.shape[1] < PARALLEL_MIN_WORK:
+        # the float64 sums rounded into C as each row ends: no float64 C to allocate and convert
+        product = np.empty((A.shape[0], B.shape[1]), dtype=A.dtype)
+        _matrix_dot_loop(A, B, product)
     else:
         # the same sums, C = A·(Bᵀ)ᵀ, as dot products of contiguous rows in 4 × 3 register tiles on
         # every thread (glossary_dl._dots); still accumulated in float64, out's dtype
+        out = np.empty((A.shape[0], B.shape[1]), dtype=np.float64)
         _dots_loop(A, _matrix_transposed(B), out)
-    product = out.astype(A.dtype)
+        product = out.astype(A.dtype)
     # the scan of the product in its own dtype: half the bytes of the float64 sums in float32
     recheck_if_not_finite(product, _checked_matrices, A_value, B_value)
     return product
