@@ -91,6 +91,20 @@ def _bias_gradient_entry(delta, grad_bias, j):
         grad_bias[j] += delta[n, j]
 
 
+# Inlined into both backward loops (numba's IR inlining, before its parallel pass), so that each
+# keeps a prange of its own: a parallel=True function with none prints a NumbaPerformanceWarning
+# at its first call
+@njit(inline="always")
+def _bias_gradient(delta, grad_bias):
+    # a small layer on the calling thread: a parallel loop's launch would cost more than the sums
+    if delta.size < PARALLEL_MIN_WORK:
+        for j in range(grad_bias.size):
+            _bias_gradient_entry(delta, grad_bias, j)
+    else:
+        for j in prange(grad_bias.size):
+            _bias_gradient_entry(delta, grad_bias, j)
+
+
 @njit(cache=True, parallel=True)
 def _dense_backward_loop(x, kernel_t, delta, grad_x, grad_kernel_t, grad_bias, with_grad_x):
     if with_grad_x and kernel_t.shape[0] < _SHORT_DEPTH:
@@ -103,12 +117,7 @@ def _dense_backward_loop(x, kernel_t, delta, grad_x, grad_kernel_t, grad_bias, w
     # (∂L/∂Wᵀ)_{j,i} = row j of δᵀ · row i of Xᵀ
     _dots_loop(_transposed(delta), _transposed(x), grad_kernel_t)
     # ∂L/∂b ← Σ_n δ_n   (the bias is added to every row, so its gradient sums over the batch)
-    if delta.size < PARALLEL_MIN_WORK:
-        for j in range(grad_bias.size):
-            _bias_gradient_entry(delta, grad_bias, j)
-    else:
-        for j in prange(grad_bias.size):
-            _bias_gradient_entry(delta, grad_bias, j)
+    _bias_gradient(delta, grad_bias)
 # --8<-- [end:dense_backward_loop]
 
 
@@ -311,12 +320,7 @@ def _dense_backward_keras_loop(x, kernel, delta, grad_x, grad_kernel, grad_bias,
     # (∂L/∂W)_{i,j} ← Σ_n x_{n,i}·δ_{n,j}   (row i of Xᵀ · row j of δᵀ)
     _dots_loop(_transposed(x), _transposed(delta), grad_kernel)
     # ∂L/∂b ← Σ_n δ_n
-    if delta.size < PARALLEL_MIN_WORK:
-        for j in range(grad_bias.size):
-            _bias_gradient_entry(delta, grad_bias, j)
-    else:
-        for j in prange(grad_bias.size):
-            _bias_gradient_entry(delta, grad_bias, j)
+    _bias_gradient(delta, grad_bias)
 
 
 def _dense_forward_t(x, kernel_t, bias, z):
